@@ -1,0 +1,26 @@
+# One interface target carries the project's language level, warnings and sanitizer
+# flags. Every sigmad target links it PRIVATE, so none of it leaks to consumers.
+add_library(sigmad_options INTERFACE)
+target_compile_features(sigmad_options INTERFACE cxx_std_20)
+set(CMAKE_CXX_EXTENSIONS OFF)
+
+option(SIGMAD_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
+option(SIGMAD_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+
+target_compile_options(sigmad_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
+  -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+if(SIGMAD_WARNINGS_AS_ERRORS)
+  target_compile_options(sigmad_options INTERFACE -Werror)
+endif()
+if(SIGMAD_SANITIZE)
+  target_compile_options(sigmad_options INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(sigmad_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+endif()

@@ -1,0 +1,114 @@
+#include "commands.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "client.h"
+#include "common/time_format.h"
+#include "render.h"
+#include "sigmad/version.h"
+
+namespace sigmad::ctl {
+namespace {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Object;
+
+// Connects and calls one method; progress goes to stderr when it is a terminal.
+Result<Var> CallDaemon(const GlobalOptions& g, const std::string& method,
+                       Object::Ptr params = new Object) {
+  auto client = Client::Connect(g.socket);
+  if (!client.ok()) return client.status();
+  const bool tty = isatty(2) == 1 && !g.json;
+  bool drew = false;
+  auto r = client->Call(method, params, g.timeout, [&](const Var& p) {
+    if (!tty) return;
+    std::cerr << "\r\033[K" << FormatProgress(p) << std::flush;
+    drew = true;
+  });
+  if (drew) std::cerr << "\r\033[K" << std::flush;
+  return r;
+}
+
+std::string Str(const Object::Ptr& o, const std::string& key) {
+  if (!o->has(key) || o->get(key).isEmpty()) return "-";
+  return o->get(key).toString();
+}
+
+}  // namespace
+
+int ReportFailure(const Status& status) {
+  std::cerr << "sigmactl: " << status.message() << '\n';
+  if (status.code() == "unreachable") return kExitUnreachable;
+  if (status.code() == "access_denied") return kExitDenied;
+  return kExitFailed;
+}
+
+int CmdStatus(const GlobalOptions& g) {
+  auto r = CallDaemon(g, "status");
+  if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(r.value()) << '\n';
+    return kExitOk;
+  }
+  auto s = r->extract<Object::Ptr>();
+  auto c = s->getObject("control");
+  auto a = s->getObject("analysis");
+  KeyValues rows;
+  rows.emplace_back("sigmad", Str(s, "version") + " (" + Str(s, "mode") + " mode)");
+  rows.emplace_back("pid", Str(s, "pid"));
+  rows.emplace_back("uptime",
+                    FormatDuration(std::chrono::seconds(s->getValue<long long>("uptime_seconds"))) +
+                        " (since " + Str(s, "started_at") + ")");
+  rows.emplace_back("state dir", Str(s, "state_dir"));
+  rows.emplace_back("socket", Str(s, "socket"));
+  rows.emplace_back("config", Str(s, "config_file"));
+  rows.emplace_back("log level", Str(s, "log_level"));
+  rows.emplace_back("clients", Str(c, "active_clients") + " active of " + Str(c, "max_clients") +
+                                   "; " + Str(c, "accepted") + " accepted, " + Str(c, "requests") +
+                                   " requests, " + Str(c, "denied") + " denied, " +
+                                   Str(c, "bad_requests") + " bad");
+  rows.emplace_back("admin group",
+                    Str(c, "admin_group") +
+                        (c->getValue<bool>("admin_group_exists") ? "" : " (no such group)"));
+  if (s->has("tls")) {
+    auto t = s->getObject("tls");
+    rows.emplace_back("tls", t->has("error") ? Str(t, "error")
+                                             : Str(t, "certificate") + ", expires " +
+                                                   Str(t, "expires_at"));
+    if (t->has("sha256_fingerprint")) rows.emplace_back("tls sha256", Str(t, "sha256_fingerprint"));
+  }
+  rows.emplace_back("analysis", "libtorch " + Str(a, "torch_version") + " on " + Str(a, "device") +
+                                    ", " + Str(a, "threads") + " threads");
+  rows.emplace_back("watchdog", s->get("watchdog_seconds").isEmpty()
+                                    ? "off"
+                                    : Str(s, "watchdog_seconds") + "s");
+  PrintKeyValues(std::cout, rows);
+  return kExitOk;
+}
+
+int CmdVersion(const GlobalOptions& g) {
+  auto r = CallDaemon(g, "version");
+  if (g.json) {
+    Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    out->set("sigmactl", kVersion);
+    out->set("sigmad", r.ok() ? r.value() : Var());
+    std::cout << ToJson(out) << '\n';
+  } else {
+    KeyValues rows{{"sigmactl", kVersion}};
+    if (r.ok()) {
+      auto v = r->extract<Object::Ptr>();
+      auto libs = v->getObject("libraries");
+      rows.emplace_back("sigmad", Str(v, "version") + " (protocol " + Str(v, "protocol") +
+                                      "; POCO " + Str(libs, "poco") + ", " + Str(libs, "openssl") +
+                                      ", libtorch " + Str(libs, "torch") + ")");
+    }
+    PrintKeyValues(std::cout, rows);
+  }
+  return r.ok() ? kExitOk : ReportFailure(r.status());
+}
+
+}  // namespace sigmad::ctl

@@ -1,0 +1,356 @@
+#include "app/daemon.h"
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionSet.h>
+#include <signal.h>
+
+#include <atomic>
+#include <iostream>
+
+#include "app/methods.h"
+#include "app/notify.h"
+#include "app/state_dir.h"
+#include "common/time_format.h"
+#include "control/server.h"
+#include "sigmad/version.h"
+
+namespace sigmad::app {
+namespace fs = std::filesystem;
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/sigmad/sigmad.yaml";
+constexpr int kExitOk = 0, kExitFailure = 1, kExitUsage = 2;
+
+void PrintErrors(const std::vector<std::string>& errors) {
+  for (const auto& e : errors) std::cerr << e << '\n';
+}
+
+// Fields that only a restart applies, compared for the reload log.
+std::vector<std::string> RestartOnlyChanges(const Config& a, const Config& b) {
+  std::vector<std::string> out;
+  auto cmp = [&out](bool differ, const char* name) {
+    if (differ) out.emplace_back(name);
+  };
+  cmp(a.state_dir != b.state_dir, "state_dir");
+  cmp(a.control.socket != b.control.socket, "control.socket");
+  cmp(a.control.socket_mode != b.control.socket_mode, "control.socket_mode");
+  cmp(a.control.admin_group != b.control.admin_group, "control.admin_group");
+  cmp(a.control.idle_timeout_seconds != b.control.idle_timeout_seconds,
+      "control.idle_timeout_seconds");
+  cmp(a.control.max_clients != b.control.max_clients, "control.max_clients");
+  cmp(a.control.max_request_bytes != b.control.max_request_bytes, "control.max_request_bytes");
+  return out;
+}
+
+}  // namespace
+
+SigmadApp::SigmadApp() { setUnixOptions(true); }
+
+void SigmadApp::defineOptions(OptionSet& options) {
+  // Application's, not ServerApplication's: under systemd (Type=notify) sigmad never
+  // daemonizes itself, so --daemon, --pidfile and --umask are not offered.
+  Application::defineOptions(options);
+  options.addOption(Option("help", "h", "show this help and exit"));
+  options.addOption(Option("version", "", "print the version and exit"));
+  options.addOption(Option("config", "", "config file (default /etc/sigmad/sigmad.yaml)")
+                        .argument("FILE"));
+  options.addOption(Option("dev", "",
+                           "embedded default: run unprivileged with state, socket, master key "
+                           "and certificate all inside DIR (created if missing)")
+                        .argument("DIR"));
+  options.addOption(
+      Option("check-config", "", "validate FILE and exit: 0 valid, 1 invalid").argument("FILE"));
+  options.addOption(Option("log-level", "", "debug, info, warning or error (overrides config)")
+                        .argument("LEVEL"));
+}
+
+void SigmadApp::handleOption(const std::string& name, const std::string& value) {
+  Application::handleOption(name, value);
+  if (name == "help") {
+    help_ = true;
+    stopOptionsProcessing();
+  } else if (name == "version") {
+    version_ = true;
+  } else if (name == "config") {
+    config_file_ = value;
+  } else if (name == "dev") {
+    dev_dir_ = value;
+  } else if (name == "check-config") {
+    check_config_ = value;
+  } else if (name == "log-level") {
+    log_level_override_ = log::ParseLevel(value);
+    if (!log_level_override_) {
+      throw Poco::Util::InvalidArgumentException(
+          "--log-level must be one of debug, info, warning, error; got '" + value + "'");
+    }
+  }
+}
+
+int SigmadApp::RunMain(int argc, char** argv) {
+  try {
+    init(argc, argv);
+  } catch (const Poco::Util::OptionException& e) {
+    std::cerr << "sigmad: " << e.message() << "\nTry 'sigmad --help'.\n";
+    return kExitUsage;
+  }
+  return Application::run();
+}
+
+int SigmadApp::main(const std::vector<std::string>& args) {
+  if (help_) {
+    Poco::Util::HelpFormatter help(options());
+    help.setCommand("sigmad");
+    help.setUsage("[--dev DIR | --config FILE | --check-config FILE] [--log-level LEVEL]");
+    help.setHeader(
+        "sigmad: on-premises analysis appliance daemon. Serves sigmactl on a unix control "
+        "socket; run by systemd (Type=notify) or, for trying it, with --dev DIR.");
+    help.setFooter("Exit status: 0 ok, 1 failure (invalid config, state dir in use, socket "
+                   "unusable), 2 usage error. Signals: SIGTERM drains and stops, SIGHUP reloads.");
+    help.setUnixStyle(true);
+    help.format(std::cout);
+    return kExitOk;
+  }
+  if (version_) {
+    std::cout << "sigmad " << kVersion << '\n';
+    return kExitOk;
+  }
+  if (!args.empty()) {
+    std::cerr << "sigmad: unexpected argument '" << args.front() << "'\nTry 'sigmad --help'.\n";
+    return kExitUsage;
+  }
+  const int modes = (dev_dir_ ? 1 : 0) + (config_file_ ? 1 : 0) + (check_config_ ? 1 : 0);
+  if (modes > 1) {
+    std::cerr << "sigmad: --dev, --config and --check-config exclude each other\n";
+    return kExitUsage;
+  }
+  if (check_config_) return CheckConfig(*check_config_);
+
+  log::InitLogging(log_level_override_.value_or(log::Level::kInfo));
+  auto config = LoadForMode();
+  if (!config) return kExitFailure;
+  return Serve(*config);
+}
+
+int SigmadApp::CheckConfig(const fs::path& file) {
+  LoadResult r = LoadConfigFile(file, Config{});
+  if (!r.ok()) {
+    PrintErrors(r.errors);
+    std::cerr << file.string() << ": " << r.errors.size() << " problem"
+              << (r.errors.size() == 1 ? "" : "s") << "\n";
+    return kExitFailure;
+  }
+  std::cout << file.string() << ": ok\n";
+  return kExitOk;
+}
+
+std::optional<Config> SigmadApp::LoadForMode() {
+  auto& log = log::For("app");
+  if (dev_dir_) {
+    std::error_code ec;
+    const fs::path dir = fs::absolute(*dev_dir_, ec).lexically_normal();
+    if (Status s = EnsureDirectory(dir); !s.ok()) {
+      log.error(s.message());
+      return std::nullopt;
+    }
+    auto lock = StateDirLock::Acquire(dir);
+    if (!lock.ok()) {
+      log.error(lock.status().message());
+      return std::nullopt;
+    }
+    lock_.emplace(std::move(lock).value());
+    const DevPaths paths = DevPaths::For(dir);
+    std::string created;
+    if (Status s = PrepareDevDir(paths, clock_.Now(), &created); !s.ok()) {
+      log.error("dev dir " + dir.string() + ": " + s.message());
+      return std::nullopt;
+    }
+    if (!created.empty()) log.information("dev dir " + dir.string() + ": created " + created);
+    Config defaults;
+    defaults.state_dir = dir;
+    defaults.control.socket = paths.socket;
+    defaults.control.socket_mode = 0600;
+    LoadResult r = LoadConfigFile(paths.config, defaults, LoadOptions{dir, true});
+    if (!r.ok()) {
+      PrintErrors(r.errors);
+      return std::nullopt;
+    }
+    config_path_ = paths.config;
+    tls_cert_ = paths.tls_cert;
+    return r.config;
+  }
+
+  const fs::path file = config_file_.value_or(kDefaultConfig);
+  LoadResult r = LoadConfigFile(file, Config{});
+  if (!r.ok()) {
+    PrintErrors(r.errors);
+    return std::nullopt;
+  }
+  if (Status s = EnsureDirectory(r.config.state_dir); !s.ok()) {
+    log.error(s.message());
+    return std::nullopt;
+  }
+  auto lock = StateDirLock::Acquire(r.config.state_dir);
+  if (!lock.ok()) {
+    log.error(lock.status().message());
+    return std::nullopt;
+  }
+  lock_.emplace(std::move(lock).value());
+  config_path_ = file;
+  return r.config;
+}
+
+int SigmadApp::Serve(const Config& loaded) {
+  auto& log = log::For("app");
+  Config config = loaded;
+  if (!log_level_override_) log::SetLevel(config.log_level);
+  log_level_ = log_level_override_.value_or(config.log_level);
+
+  // Signals are taken synchronously by this thread; every thread started after this
+  // inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  control::ServerOptions opts;
+  opts.socket = config.control.socket;
+  opts.socket_mode = config.control.socket_mode;
+  opts.admin = control::MakeAdminRule(config.control.admin_group);
+  opts.idle_timeout = std::chrono::seconds(config.control.idle_timeout_seconds);
+  opts.max_clients = config.control.max_clients;
+  opts.max_request_bytes = static_cast<size_t>(config.control.max_request_bytes);
+  if (!opts.admin.admin_gid) {
+    log.warning("admin group '" + config.control.admin_group +
+                "' does not exist; only root and uid " + std::to_string(opts.admin.daemon_uid) +
+                " may use the control socket");
+  }
+
+  DaemonFacts facts;
+  facts.mode = dev_dir_ ? "dev" : "system";
+  facts.state_dir = config.state_dir;
+  facts.socket = config.control.socket;
+  facts.config_file = config_path_;
+  facts.tls_cert = tls_cert_;
+  facts.admin_group = config.control.admin_group;
+  facts.admin_group_exists = opts.admin.admin_gid.has_value();
+  facts.max_clients = config.control.max_clients;
+  facts.watchdog = notify::WatchdogInterval();
+  facts.started_at = clock_.Now();
+
+  control::Dispatcher dispatcher;
+  control::Server server(opts, dispatcher);
+  RegisterAppMethods(dispatcher, facts, server, clock_, &log_level_);
+
+  if (Status s = server.Start(); !s.ok()) {
+    log.error(s.message());
+    return kExitFailure;
+  }
+  const std::string serving = "Serving on " + config.control.socket.string();
+  notify::Ready(serving);
+  log.information("sigmad " + std::string(kVersion) + " " + facts.mode + " mode, state dir " +
+                  config.state_dir.string() + ", control socket " +
+                  config.control.socket.string() + " (pid " + std::to_string(getpid()) + ")");
+
+  // The main loop: wait for signals, ping the watchdog at half its interval.
+  const auto tick = facts.watchdog ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         *facts.watchdog / 2)
+                                   : std::chrono::milliseconds(1000);
+  auto next_ping = clock_.Monotonic();
+  for (;;) {
+    if (facts.watchdog && clock_.Monotonic() >= next_ping) {
+      notify::WatchdogPing();
+      next_ping = clock_.Monotonic() + tick;
+    }
+    const auto wait = facts.watchdog ? std::max(std::chrono::milliseconds(1),
+                                                std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    next_ping - clock_.Monotonic()))
+                                     : tick;
+    timespec ts{static_cast<time_t>(wait.count() / 1000),
+                static_cast<long>((wait.count() % 1000) * 1000000)};
+    siginfo_t info{};
+    const int sig = sigtimedwait(&signals, &info, &ts);
+    if (sig < 0) continue;  // timeout or EINTR
+    if (sig == SIGHUP) {
+      notify::Reloading();
+      Reload(config);
+      notify::Ready(serving);
+      continue;
+    }
+    log.information(std::string("received ") + sigabbrev_np(sig) + " from pid " +
+                    std::to_string(info.si_pid) + "; draining");
+    break;
+  }
+
+  const control::ServerStats st = server.Stats();
+  notify::Stopping("Draining " + std::to_string(st.active) + " client connection(s)");
+  server.BeginDrain();
+  if (!server.WaitDrained(std::chrono::seconds(config.drain_timeout_seconds))) {
+    log.warning(std::to_string(server.Stats().active) + " client connection(s) still busy after " +
+                std::to_string(config.drain_timeout_seconds) + "s; closing them");
+  }
+  server.Stop();
+  notify::Status("Stopped");
+  log.information("stopped after serving " + std::to_string(server.Stats().requests) +
+                  " request(s)");
+  lock_.reset();
+  return kExitOk;
+}
+
+void SigmadApp::Reload(Config& running) {
+  auto& log = log::For("app");
+  LoadOptions options;
+  if (dev_dir_) {
+    options = LoadOptions{running.state_dir, true};
+  }
+  // Unset keys fall back to the defaults of the mode, not to the running values.
+  Config base;
+  if (dev_dir_) {
+    base.state_dir = running.state_dir;
+    base.control.socket = DevPaths::For(running.state_dir).socket;
+    base.control.socket_mode = 0600;
+  }
+  LoadResult r = LoadConfigFile(*config_path_, base, options);
+  if (!r.ok()) {
+    for (const auto& e : r.errors) log.error("reload: " + e);
+    log.error("reload: " + config_path_->string() + " is invalid; keeping the running config");
+    notify::Status("Reload failed: " + config_path_->string() + " is invalid");
+    return;
+  }
+  int changes = 0;
+  if (r.config.log_level != running.log_level) {
+    ++changes;
+    if (log_level_override_) {
+      log.information(std::string("reload: log.level ") + log::LevelName(running.log_level) +
+                      " -> " + log::LevelName(r.config.log_level) +
+                      " ignored: --log-level pins it to " +
+                      log::LevelName(*log_level_override_));
+    } else {
+      log.information(std::string("reload: log.level ") + log::LevelName(running.log_level) +
+                      " -> " + log::LevelName(r.config.log_level));
+      log::SetLevel(r.config.log_level);
+      log_level_ = r.config.log_level;
+    }
+    running.log_level = r.config.log_level;
+  }
+  if (r.config.drain_timeout_seconds != running.drain_timeout_seconds) {
+    ++changes;
+    log.information("reload: shutdown.drain_timeout_seconds " +
+                    std::to_string(running.drain_timeout_seconds) + " -> " +
+                    std::to_string(r.config.drain_timeout_seconds));
+    running.drain_timeout_seconds = r.config.drain_timeout_seconds;
+  }
+  for (const auto& name : RestartOnlyChanges(running, r.config)) {
+    ++changes;
+    log.warning("reload: " + name + " changed in " + config_path_->string() +
+                "; it takes effect at the next restart");
+  }
+  if (changes == 0) log.information("reload: " + config_path_->string() + " unchanged");
+}
+
+}  // namespace sigmad::app

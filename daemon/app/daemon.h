@@ -1,0 +1,51 @@
+// SigmadApp: the sigmad process. A POCO ServerApplication that parses the command
+// line, loads and validates the config, takes the state dir, serves the control socket
+// and runs the signal loop (SIGTERM/SIGINT drain and stop, SIGHUP reloads) while
+// keeping systemd informed (READY, STATUS, WATCHDOG, STOPPING).
+//
+// Exit codes: 0 clean stop or valid config, 1 failure (bad config, state dir in use,
+// socket unusable), 2 usage error.
+#pragma once
+
+#include <Poco/Util/ServerApplication.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "app/config.h"
+#include "app/state_dir.h"
+#include "common/clock.h"
+
+namespace sigmad::app {
+
+class SigmadApp final : public Poco::Util::ServerApplication {
+ public:
+  SigmadApp();
+  // Parses argv (usage errors exit 2 with a message) and runs main().
+  int RunMain(int argc, char** argv);
+
+ protected:
+  void defineOptions(Poco::Util::OptionSet& options) override;
+  void handleOption(const std::string& name, const std::string& value) override;
+  int main(const std::vector<std::string>& args) override;
+
+ private:
+  int CheckConfig(const std::filesystem::path& file);
+  // Loads the config for the chosen mode; prints every error and returns nullopt on failure.
+  std::optional<Config> LoadForMode();
+  int Serve(const Config& config);
+  void Reload(Config& running);
+
+  SystemClock clock_;
+  bool help_ = false, version_ = false;
+  std::optional<std::filesystem::path> config_file_, dev_dir_, check_config_;
+  std::optional<log::Level> log_level_override_;
+  std::optional<StateDirLock> lock_;
+  std::optional<std::filesystem::path> config_path_, tls_cert_;
+  std::atomic<log::Level> log_level_{log::Level::kInfo};
+};
+
+}  // namespace sigmad::app

@@ -1,0 +1,34 @@
+// The control methods the app itself answers: status and version.
+// Thread-safety: the registered methods read only atomics and immutable facts.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "app/config.h"
+#include "common/clock.h"
+#include "control/dispatcher.h"
+#include "control/server.h"
+
+namespace sigmad::app {
+
+struct DaemonFacts {
+  std::string mode;  // "dev" or "system"
+  std::filesystem::path state_dir, socket;
+  std::optional<std::filesystem::path> config_file, tls_cert;
+  std::string admin_group;
+  bool admin_group_exists = false;
+  int max_clients = 0;
+  std::optional<std::chrono::microseconds> watchdog;
+  Clock::WallTime started_at;
+};
+
+// Registers "status" and "version". `server` is read for live connection counts.
+void RegisterAppMethods(control::Dispatcher& dispatcher, const DaemonFacts& facts,
+                        const control::Server& server, const Clock& clock,
+                        const std::atomic<log::Level>* log_level);
+
+}  // namespace sigmad::app

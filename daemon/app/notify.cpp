@@ -1,0 +1,30 @@
+#include "app/notify.h"
+
+#include <systemd/sd-daemon.h>
+
+namespace sigmad::app::notify {
+
+namespace {
+void Send(const std::string& text) { sd_notify(0, text.c_str()); }
+std::string StatusLine(const std::string& status) {
+  std::string s = "STATUS=";
+  for (char c : status) s += c == '\n' ? ' ' : c;
+  return s;
+}
+}  // namespace
+
+void Ready(const std::string& status) { Send("READY=1\n" + StatusLine(status)); }
+void Status(const std::string& status) { Send(StatusLine(status)); }
+void Stopping(const std::string& status) { Send("STOPPING=1\n" + StatusLine(status)); }
+void Reloading() { Send("RELOADING=1"); }
+void WatchdogPing() { Send("WATCHDOG=1"); }
+
+std::optional<std::chrono::microseconds> WatchdogInterval() {
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+    return std::chrono::microseconds(static_cast<long long>(usec));
+  }
+  return std::nullopt;
+}
+
+}  // namespace sigmad::app::notify

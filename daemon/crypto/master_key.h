@@ -1,0 +1,24 @@
+// The master key (KEK): 32 random bytes in a file only its owner can read.
+//
+// sigmad refuses a key file that group or others can read or write, one that is not a
+// regular file, or one of the wrong length, and says which. Creation is exclusive
+// (never replaces an existing key), mode 0400, fsynced with its directory.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <filesystem>
+
+#include "common/status.h"
+#include "crypto/secret.h"
+
+namespace sigmad::crypto {
+
+inline constexpr size_t kMasterKeyBytes = 32;  // AES-256
+
+// Creates a new random key at `path` (mode 0400). Fails if anything exists there.
+Status CreateMasterKey(const std::filesystem::path& path);
+
+// Reads and checks a key file.
+Result<SecretBytes> LoadMasterKey(const std::filesystem::path& path);
+
+}  // namespace sigmad::crypto
