@@ -5,11 +5,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
 #include <sstream>
+
+#include "common/file.h"
 
 namespace sigmad::app {
 namespace {
@@ -20,6 +21,18 @@ namespace fs = std::filesystem;
 class Checker {
  public:
   Checker(std::string file, const LoadOptions& options) : file_(std::move(file)), opts_(options) {}
+
+  // Where to report a problem with `node`. yaml-cpp marks a missing value ("key:" and
+  // nothing) at the next token, a line or more later; point at its key instead. An
+  // explicit null ("key: ~") keeps its own position.
+  YAML::Mark MarkOf(const YAML::Node& node) const {
+    if (node.IsNull() && !key_marks_.empty() && node.Mark().line != key_marks_.back().line) {
+      return key_marks_.back();
+    }
+    return node.Mark();
+  }
+
+  void Error(const YAML::Node& node, const std::string& message) { Error(MarkOf(node), message); }
 
   void Error(const YAML::Mark& mark, const std::string& message) {
     std::ostringstream out;
@@ -37,7 +50,7 @@ class Checker {
                const std::map<std::string, FieldFn>& fields) {
     if (node.IsNull()) return;  // "control:" with nothing under it: all defaults
     if (!node.IsMap()) {
-      Error(node.Mark(), Where(path) + "must be a mapping, got " + Describe(node));
+      Error(node, Where(path) + "must be a mapping, got " + Describe(node));
       return;
     }
     std::set<std::string> seen;
@@ -61,30 +74,32 @@ class Checker {
                               (path.empty() ? "" : " in '" + path + "'") + ": " + known + ")");
         continue;
       }
+      key_marks_.push_back(key.Mark());
       it->second(kv.second, child);
+      key_marks_.pop_back();
     }
   }
 
   bool Integer(const YAML::Node& node, const std::string& path, long long lo, long long hi,
                long long* out) {
     if (!node.IsScalar() || node.Tag() != "?") {
-      Error(node.Mark(), "'" + path + "' must be an integer, got " + Describe(node));
+      Error(node, "'" + path + "' must be an integer, got " + Describe(node));
       return false;
     }
     const std::string& s = node.Scalar();
     long long v = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec == std::errc::result_out_of_range) {
-      Error(node.Mark(), "'" + path + "' must be between " + std::to_string(lo) + " and " +
+      Error(node, "'" + path + "' must be between " + std::to_string(lo) + " and " +
                              std::to_string(hi) + ", got " + s);
       return false;
     }
     if (ec != std::errc() || ptr != s.data() + s.size()) {
-      Error(node.Mark(), "'" + path + "' must be an integer, got '" + s + "'");
+      Error(node, "'" + path + "' must be an integer, got '" + s + "'");
       return false;
     }
     if (v < lo || v > hi) {
-      Error(node.Mark(), "'" + path + "' must be between " + std::to_string(lo) + " and " +
+      Error(node, "'" + path + "' must be between " + std::to_string(lo) + " and " +
                              std::to_string(hi) + ", got " + s);
       return false;
     }
@@ -99,11 +114,11 @@ class Checker {
 
   bool String(const YAML::Node& node, const std::string& path, std::string* out) {
     if (!node.IsScalar()) {
-      Error(node.Mark(), "'" + path + "' must be a string, got " + Describe(node));
+      Error(node, "'" + path + "' must be a string, got " + Describe(node));
       return false;
     }
     if (node.Scalar().empty()) {
-      Error(node.Mark(), "'" + path + "' must not be empty");
+      Error(node, "'" + path + "' must not be empty");
       return false;
     }
     *out = node.Scalar();
@@ -116,7 +131,7 @@ class Checker {
     fs::path p(s);
     if (p.is_relative()) {
       if (opts_.relative_base.empty()) {
-        Error(node.Mark(), "'" + path + "' must be an absolute path, got '" + s + "'");
+        Error(node, "'" + path + "' must be an absolute path, got '" + s + "'");
         return false;
       }
       p = opts_.relative_base / p;
@@ -148,6 +163,7 @@ class Checker {
   std::string file_;
   const LoadOptions& opts_;
   std::vector<std::string> errors_;
+  std::vector<YAML::Mark> key_marks_;  // keys of the values being checked, innermost last
 };
 
 }  // namespace
@@ -160,7 +176,14 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
 
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() > 1) {
+      check.Error(documents[1].Mark(), "a config file holds one YAML document; found " +
+                                           std::to_string(documents.size()));
+      result.errors = check.Take();
+      return result;
+    }
+    if (!documents.empty()) root = documents[0];
   } catch (const YAML::Exception& e) {
     check.Error(e.mark, "invalid YAML: " + e.msg);
     result.errors = check.Take();
@@ -173,7 +196,7 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
          fs::path socket;
          if (!check.Path(v, p, &socket)) return;
          if (socket.native().size() > kMaxUnixSocketPath) {
-           check.Error(v.Mark(), "'" + p + "' is " + std::to_string(socket.native().size()) +
+           check.Error(v, "'" + p + "' is " + std::to_string(socket.native().size()) +
                                      " bytes long; a unix socket path may be at most " +
                                      std::to_string(kMaxUnixSocketPath));
            return;
@@ -189,12 +212,12 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
          auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), mode, 8);
          if (ec != std::errc() || ptr != s.data() + s.size() || s.size() < 3 || s.size() > 4 ||
              mode > 0777) {
-           check.Error(v.Mark(), "'" + p + "' must be an octal file mode such as \"0660\", got '" +
+           check.Error(v, "'" + p + "' must be an octal file mode such as \"0660\", got '" +
                                      s + "'");
            return;
          }
          if ((mode & 0600) != 0600) {
-           check.Error(v.Mark(), "'" + p + "' must give the owner read and write (0600), got '" +
+           check.Error(v, "'" + p + "' must give the owner read and write (0600), got '" +
                                      s + "'");
            return;
          }
@@ -210,7 +233,7 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
                                 std::string::npos &&
                             g[0] != '-';
          if (!valid) {
-           check.Error(v.Mark(), "'" + p + "' must be a group name (letters, digits, _ . -, " +
+           check.Error(v, "'" + p + "' must be a group name (letters, digits, _ . -, " +
                                      "at most 32), got '" + g + "'");
            return;
          }
@@ -239,7 +262,7 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
          if (!check.String(v, p, &s)) return;
          auto level = log::ParseLevel(s);
          if (!level) {
-           check.Error(v.Mark(), "'" + p + "' must be one of debug, info, warning, error; got '" +
+           check.Error(v, "'" + p + "' must be one of debug, info, warning, error; got '" +
                                      s + "'");
            return;
          }
@@ -255,7 +278,7 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
       {"state_dir",
        [&](const YAML::Node& v, const std::string& p) {
          if (options.state_dir_fixed) {
-           check.Error(v.Mark(), "'state_dir' cannot be set here: in dev mode the state dir is "
+           check.Error(v, "'state_dir' cannot be set here: in dev mode the state dir is "
                                  "the dev dir itself");
            return;
          }
@@ -275,15 +298,13 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
 
 LoadResult LoadConfigFile(const std::filesystem::path& file, const Config& defaults,
                           const LoadOptions& options) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  Result<std::string> text = ReadRegularFile(file, kMaxConfigBytes);
+  if (!text.ok()) {
     LoadResult r{defaults, {}};
-    r.errors.push_back(file.string() + ": cannot read: " + std::strerror(errno));
+    r.errors.push_back(file.string() + ": " + text.status().message());
     return r;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseConfig(text.str(), file.string(), defaults, options);
+  return ParseConfig(text.value(), file.string(), defaults, options);
 }
 
 }  // namespace sigmad::app

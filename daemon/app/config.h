@@ -34,6 +34,7 @@ struct Config {
 // Limits enforced by validation (also the documented ranges).
 inline constexpr long long kMaxRequestBytesLimit = 16LL << 20;
 inline constexpr long long kMinRequestBytes = 1024;
+inline constexpr size_t kMaxConfigBytes = 1u << 20;  // a config file larger than this is a mistake
 inline constexpr size_t kMaxUnixSocketPath = 107;  // sun_path minus the terminating NUL
 
 struct LoadOptions {

@@ -290,6 +290,9 @@ int SigmadApp::Serve(const Config& loaded) {
   const control::ServerStats st = server.Stats();
   notify::Stopping("Draining " + std::to_string(st.active) + " client connection(s)");
   server.BeginDrain();
+  log.information("control socket closed; waiting up to " +
+                  std::to_string(config.drain_timeout_seconds) + "s for " +
+                  std::to_string(server.Stats().active) + " connection(s) to finish");
   if (!server.WaitDrained(std::chrono::seconds(config.drain_timeout_seconds))) {
     log.warning(std::to_string(server.Stats().active) + " client connection(s) still busy after " +
                 std::to_string(config.drain_timeout_seconds) + "s; closing them");

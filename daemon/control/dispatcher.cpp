@@ -59,6 +59,8 @@ std::string Dispatcher::Dispatch(const Request& request, const PeerCred& peer,
     what = e.displayText();
   } catch (const std::exception& e) {
     what = e.what();
+  } catch (...) {
+    what = "unknown exception";
   }
   log::For("control").error("method '" + request.method + "' failed: " + what);
   return EncodeError(request.id, code::kInternal,

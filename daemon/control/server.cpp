@@ -128,10 +128,14 @@ class Connection final : public Poco::Net::TCPServerConnection {
         case LineBuffer::Next::kNeedMore:
           break;
       }
-      if (server_.stopping_ || (server_.draining() && !lines_.HasPartial())) return Read::kClosed;
+      if (server_.stopping_) return Read::kClosed;
+      // While draining, a connection ends once nothing is pending and no request is half
+      // read; bytes the client already sent still count as in flight.
+      const bool draining = server_.draining();
       pollfd p{fd_, POLLIN, 0};
-      const int n = poll(&p, 1, 200);
+      const int n = poll(&p, 1, draining && !lines_.HasPartial() ? 0 : 200);
       if (n < 0 && errno != EINTR) return Read::kClosed;
+      if (n == 0 && draining && !lines_.HasPartial()) return Read::kClosed;
       if (n <= 0) {
         if (Clock::now() - last_byte >= server_.options_.idle_timeout) {
           log.debug("client pid=" + std::to_string(peer_.pid) + " idle; dropped");
@@ -246,6 +250,7 @@ Status Server::Start() {
     params->setMaxQueued(options_.max_clients);
     params->setThreadIdleTime(Poco::Timespan(10, 0));
     pool_ = std::make_unique<Poco::ThreadPool>(2, options_.max_clients + 1, 10);
+    listener_ = std::make_unique<Poco::Net::ServerSocket>(listener);
     tcp_ = std::make_unique<Poco::Net::TCPServer>(new Factory(*this), *pool_, listener, params);
     tcp_->start();
   } catch (const Poco::Exception& e) {
@@ -258,6 +263,16 @@ Status Server::Start() {
 void Server::BeginDrain() {
   draining_ = true;
   if (tcp_) tcp_->stop();  // stop accepting; queued connections are closed
+  // New clients must fail at once ("unreachable"), not wait in the kernel's backlog.
+  if (listener_) {
+    listener_->close();
+    listener_.reset();
+  }
+  if (bound_) {
+    std::error_code ec;
+    fs::remove(options_.socket, ec);
+    bound_ = false;
+  }
 }
 
 bool Server::WaitDrained(std::chrono::milliseconds timeout) {
@@ -273,11 +288,6 @@ void Server::Stop() {
   if (pool_) {
     pool_->joinAll();
     pool_.reset();
-  }
-  if (bound_) {
-    std::error_code ec;
-    fs::remove(options_.socket, ec);
-    bound_ = false;
   }
 }
 

@@ -8,9 +8,9 @@
 // client silent for idle_timeout is told idle_timeout and dropped; a client that
 // vanishes mid-request is dropped. Non-admins get access_denied and are logged.
 //
-// Lifecycle: Start() binds and serves. BeginDrain() stops accepting and lets each
-// connection finish the requests it has received; WaitDrained() waits for them.
-// Stop() ends everything and removes the socket node.
+// Lifecycle: Start() binds and serves. BeginDrain() stops accepting, closes the
+// listening socket and removes its node, and lets each connection finish the requests
+// it has received; WaitDrained() waits for them. Stop() ends everything.
 // Thread-safety: lifecycle calls from one thread; Stats() from any thread.
 #pragma once
 
@@ -29,6 +29,7 @@
 namespace Poco {
 class ThreadPool;
 namespace Net {
+class ServerSocket;
 class TCPServer;
 }
 }  // namespace Poco
@@ -79,6 +80,7 @@ class Server {
   ServerOptions options_;
   const Dispatcher& dispatcher_;
   std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<Poco::Net::ServerSocket> listener_;  // shares the TCPServer's socket
   std::unique_ptr<Poco::Net::TCPServer> tcp_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopping_{false};  // drain window over: close even mid-request

@@ -56,7 +56,8 @@ Status CreateMasterKey(const std::filesystem::path& path) {
 }
 
 Result<SecretBytes> LoadMasterKey(const std::filesystem::path& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO in its place must fail the regular-file check, not hang open().
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     return Status::Error("master_key", "cannot open master key " + path.string() + ": " + Errno());
   }

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,8 +17,12 @@
 #include <functional>
 #include <memory>
 
+#include "common/file.h"
+
 namespace sigmad::crypto {
 namespace {
+
+constexpr size_t kMaxCertificateBytes = 1u << 20;  // a PEM chain is a few KiB
 
 template <typename T, void (*F)(T*)>
 struct Deleter {
@@ -49,6 +54,13 @@ Status WriteExclusive(const std::filesystem::path& path, mode_t mode,
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) {
     return Status::Error("tls", "cannot create " + path.string() + ": " + std::strerror(errno));
+  }
+  // The umask may have narrowed `mode`; the caller's mode is the one that must hold.
+  if (fchmod(fd, mode) != 0) {
+    const int err = errno;
+    close(fd);
+    unlink(path.c_str());
+    return Status::Error("tls", "cannot set mode of " + path.string() + ": " + std::strerror(err));
   }
   FILE* f = fdopen(fd, "w");
   if (!f) {
@@ -121,12 +133,12 @@ Status CreateSelfSignedCertificate(const std::filesystem::path& cert_path,
 }
 
 Result<CertificateInfo> InspectCertificate(const std::filesystem::path& cert_path) {
-  FILE* f = std::fopen(cert_path.c_str(), "re");
-  if (!f) {
-    return Status::Error("tls", "cannot open " + cert_path.string() + ": " + std::strerror(errno));
-  }
-  X509Ptr cert(PEM_read_X509(f, nullptr, nullptr, nullptr));
-  std::fclose(f);
+  Result<std::string> pem = ReadRegularFile(cert_path, kMaxCertificateBytes);
+  if (!pem.ok()) return Status::Error("tls", cert_path.string() + ": " + pem.status().message());
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.value().data(), static_cast<int>(pem.value().size())), &BIO_free);
+  if (!bio) return Status::Error("tls", OpensslError("out of memory"));
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) return Status::Error("tls", OpensslError(cert_path.string() + " is not a PEM certificate"));
 
   CertificateInfo info;
