@@ -226,8 +226,10 @@ int SigmadApp::Serve(const Config& loaded) {
   opts.max_clients = config.control.max_clients;
   opts.max_request_bytes = static_cast<size_t>(config.control.max_request_bytes);
   if (!opts.admin.admin_gid) {
-    log.warning("admin group '" + config.control.admin_group +
-                "' does not exist; only root and uid " + std::to_string(opts.admin.daemon_uid) +
+    const std::string who = opts.admin.daemon_uid == 0
+                                ? "root"
+                                : "root and uid " + std::to_string(opts.admin.daemon_uid);
+    log.warning("admin group '" + config.control.admin_group + "' does not exist; only " + who +
                 " may use the control socket");
   }
 

@@ -36,7 +36,6 @@ inline constexpr const char* kInvalidParams = "invalid_params";
 inline constexpr const char* kRequestTooLarge = "request_too_large";
 inline constexpr const char* kIdleTimeout = "idle_timeout";
 inline constexpr const char* kAccessDenied = "access_denied";
-inline constexpr const char* kShuttingDown = "shutting_down";
 inline constexpr const char* kInternal = "internal_error";
 }  // namespace code
 

@@ -140,6 +140,27 @@ TEST_CASE("the dev dir holds key, certificate and config, and serves again", "[i
   CHECK(again.Stop() == 0);
 }
 
+TEST_CASE("sigmad --config serves with the state dir and socket of its file",
+          "[integration][config]") {
+  TempDir tmp;
+  const fs::path state = tmp.path() / "var" / "sigmad";
+  const fs::path config = tmp.path() / "sigmad.yaml";
+  WriteFile(config, "state_dir: " + state.string() + "\ncontrol:\n  socket: " +
+                        (state / "control.sock").string() + "\n  socket_mode: \"0660\"\n");
+  Daemon d(state, {}, {"--config", config.string()});
+  REQUIRE(d.Start());
+  CHECK(ModeOf(d.socket()) == 0660);
+  CHECK(fs::exists(state / "sigmad.lock"));
+  RunResult r = Ctl(d.socket(), {"--json", "status"});
+  REQUIRE(r.exit_code == 0);
+  auto s = ParseObject(r.out);
+  CHECK(s->getValue<std::string>("mode") == "system");
+  CHECK(s->getValue<std::string>("state_dir") == state.string());
+  CHECK(s->getValue<std::string>("config_file") == config.string());
+  CHECK_FALSE(fs::exists(state / "master.key"));  // dev mode only
+  CHECK(d.Stop() == 0);
+}
+
 TEST_CASE("a master key readable by others is refused", "[integration][dev]") {
   TempDir tmp;
   const fs::path dir = tmp.path() / "state";

@@ -105,8 +105,11 @@ RunResult Ctl(const fs::path& socket, const std::vector<std::string>& args,
   return Run(argv, options);
 }
 
-Daemon::Daemon(fs::path dir, std::vector<std::string> env)
-    : dir_(std::move(dir)), log_(dir_.string() + ".log"), env_(std::move(env)) {}
+Daemon::Daemon(fs::path dir, std::vector<std::string> env, std::vector<std::string> args)
+    : dir_(std::move(dir)), log_(dir_.string() + ".log"), env_(std::move(env)),
+      args_(std::move(args)) {
+  if (args_.empty()) args_ = {"--dev", dir_.string()};
+}
 
 Daemon::~Daemon() {
   if (pid_ > 0) {
@@ -123,7 +126,9 @@ bool Daemon::Start() {
     dup2(fd, 1);
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
-    ExecChild({SIGMAD_BIN, "--dev", dir_.string()}, env_, std::nullopt);
+    std::vector<std::string> argv{SIGMAD_BIN};
+    argv.insert(argv.end(), args_.begin(), args_.end());
+    ExecChild(argv, env_, std::nullopt);
   }
   pid_ = pid;
   const auto deadline = Clock::now() + 30s;

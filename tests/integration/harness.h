@@ -60,7 +60,9 @@ RunResult Ctl(const fs::path& socket, const std::vector<std::string>& args,
 // The real sigmad --dev DIR, with stderr going to a log file beside DIR.
 class Daemon {
  public:
-  explicit Daemon(fs::path dir, std::vector<std::string> env = {});
+  // `args` replaces the default "--dev DIR"; the socket is still DIR/control.sock.
+  explicit Daemon(fs::path dir, std::vector<std::string> env = {},
+                  std::vector<std::string> args = {});
   ~Daemon();  // SIGKILL if still running
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -84,7 +86,7 @@ class Daemon {
 
  private:
   fs::path dir_, log_;
-  std::vector<std::string> env_;
+  std::vector<std::string> env_, args_;
   pid_t pid_ = -1;
 };
 
