@@ -2,26 +2,23 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "common/unix_socket.h"
+
 namespace sigmad::ctl {
 
 Result<Client> Client::Connect(const std::string& path) {
-  sockaddr_un addr{};
-  if (path.size() >= sizeof addr.sun_path) {
-    return Status::Error("unreachable", "socket path " + path + " is too long for a unix socket");
-  }
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::Error("unreachable", std::string("socket: ") + std::strerror(errno));
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  const int fd = ConnectUnix(path);
+  if (fd < 0) {
     const int err = errno;
-    close(fd);
+    if (err == ENAMETOOLONG) {
+      return Status::Error("unreachable",
+                           "socket path " + path + " is too long for a unix socket");
+    }
     if (err == EACCES || err == EPERM) {
       return Status::Error("access_denied",
                            "no permission to connect to " + path +
@@ -51,16 +48,9 @@ Result<Poco::Dynamic::Var> Client::Call(const std::string& method,
                                         std::chrono::milliseconds timeout,
                                         const ProgressFn& on_progress) {
   const long long id = next_id_++;
-  const std::string line = control::EncodeRequest(id, method, params) + "\n";
-  size_t off = 0;
-  while (off < line.size()) {
-    const ssize_t n = send(fd_, line.data() + off, line.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return Status::Error("unreachable", "sigmad at " + path_ + " closed the connection: " +
-                                              std::strerror(errno));
-    }
-    off += static_cast<size_t>(n);
+  if (!SendAll(fd_, control::EncodeRequest(id, method, params) + "\n")) {
+    return Status::Error("unreachable", "sigmad at " + path_ + " closed the connection" +
+                                            (errno ? std::string(": ") + std::strerror(errno) : ""));
   }
 
   std::string reply_line;

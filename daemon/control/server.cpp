@@ -10,13 +10,13 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "common/log.h"
+#include "common/unix_socket.h"
 
 namespace sigmad::control {
 namespace {
@@ -26,14 +26,10 @@ using Clock = std::chrono::steady_clock;
 
 // Is something accepting connections on this unix socket path?
 bool SomeoneListens(const fs::path& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = ConnectUnix(path.string());
   if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  const bool live = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   close(fd);
-  return live;
+  return true;
 }
 
 }  // namespace
@@ -163,17 +159,7 @@ class Connection final : public Poco::Net::TCPServerConnection {
   }
 
   // Writes one line; false if the client is gone or stopped reading.
-  bool Send(const std::string& line) {
-    std::string data = line + '\n';
-    size_t off = 0;
-    while (off < data.size()) {
-      const ssize_t n = send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      off += static_cast<size_t>(n);
-    }
-    return true;
-  }
+  bool Send(const std::string& line) { return SendAll(fd_, line + '\n'); }
 
   Server& server_;
   LineBuffer lines_;

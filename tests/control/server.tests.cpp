@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/unix_socket.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -43,11 +44,7 @@ sockaddr_un Address(const fs::path& path) {
 class Client {
  public:
   explicit Client(const fs::path& path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr = Address(path);
-    if (fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      Close();
-    }
+    fd_ = sigmad::ConnectUnix(path.string());
   }
   ~Client() { Close(); }
   Client(const Client&) = delete;
@@ -56,16 +53,7 @@ class Client {
   bool connected() const { return fd_ >= 0; }
   bool closed_by_peer() const { return closed_; }
 
-  bool Send(const std::string& data) {
-    size_t off = 0;
-    while (off < data.size()) {
-      const ssize_t n = send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      off += static_cast<size_t>(n);
-    }
-    return true;
-  }
+  bool Send(const std::string& data) { return sigmad::SendAll(fd_, data); }
 
   // The next line, or nullopt when the server closed the connection or kBound passed.
   std::optional<std::string> ReadLine() {

@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/unix_socket.h"
+
 namespace sigmad::it {
 namespace {
 
@@ -134,11 +136,11 @@ bool Daemon::Start() {
   const auto deadline = Clock::now() + 30s;
   while (Clock::now() < deadline) {
     if (!running()) return false;
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr = UnixAddress(socket());
-    const bool up = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    close(fd);
-    if (up) return true;
+    const int fd = ConnectUnix(socket().string());
+    if (fd >= 0) {
+      close(fd);
+      return true;
+    }
     std::this_thread::sleep_for(20ms);
   }
   return false;
@@ -219,12 +221,7 @@ bool NotifyListener::WaitFor(const std::string& text, std::chrono::seconds timeo
 }
 
 RawClient::RawClient(const fs::path& socket_path) {
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr = UnixAddress(socket_path);
-  if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd_);
-    fd_ = -1;
-  }
+  fd_ = ConnectUnix(socket_path.string());
 }
 
 RawClient::~RawClient() { Close(); }
@@ -234,16 +231,7 @@ void RawClient::Close() {
   fd_ = -1;
 }
 
-bool RawClient::Send(const std::string& bytes) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t n = send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
+bool RawClient::Send(const std::string& bytes) { return SendAll(fd_, bytes); }
 
 std::optional<std::string> RawClient::ReadLine(std::chrono::seconds timeout) {
   const auto deadline = Clock::now() + timeout;
