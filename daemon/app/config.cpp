@@ -269,6 +269,16 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
          c.log_level = *level;
        }}};
 
+  std::map<std::string, Checker::FieldFn> keys_fields = {
+      {"master_key_file", [&](const YAML::Node& v, const std::string& p) {
+         if (options.state_dir_fixed) {
+           check.Error(v, "'keys.master_key_file' cannot be set here: in dev mode the master "
+                          "key is DIR/master.key");
+           return;
+         }
+         check.Path(v, p, &c.master_key_file);
+       }}};
+
   std::map<std::string, Checker::FieldFn> shutdown_fields = {
       {"drain_timeout_seconds", [&](const YAML::Node& v, const std::string& p) {
          check.Int(v, p, 1, 600, &c.drain_timeout_seconds);
@@ -289,6 +299,8 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
        [&](const YAML::Node& v, const std::string& p) { check.Mapping(v, p, control_fields); }},
       {"shutdown",
        [&](const YAML::Node& v, const std::string& p) { check.Mapping(v, p, shutdown_fields); }},
+      {"keys",
+       [&](const YAML::Node& v, const std::string& p) { check.Mapping(v, p, keys_fields); }},
   };
 
   check.Mapping(root, "", top);

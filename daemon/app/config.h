@@ -26,6 +26,9 @@ struct ControlConfig {
 
 struct Config {
   std::filesystem::path state_dir = "/var/lib/sigmad";
+  // The master key (KEK) when systemd passes no credential "master-key"
+  // ($CREDENTIALS_DIRECTORY/master-key wins). Dev mode: always DIR/master.key.
+  std::filesystem::path master_key_file = "/etc/sigmad/master.key";
   log::Level log_level = log::Level::kInfo;
   ControlConfig control;
   int drain_timeout_seconds = 30;  // SIGTERM waits this long for in-flight requests

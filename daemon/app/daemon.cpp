@@ -14,6 +14,7 @@
 #include "app/state_dir.h"
 #include "common/time_format.h"
 #include "control/server.h"
+#include "crypto/master_key.h"
 #include "sigmad/version.h"
 
 namespace sigmad::app {
@@ -37,6 +38,7 @@ std::vector<std::string> RestartOnlyChanges(const Config& a, const Config& b) {
     if (differ) out.emplace_back(name);
   };
   cmp(a.state_dir != b.state_dir, "state_dir");
+  cmp(a.master_key_file != b.master_key_file, "keys.master_key_file");
   cmp(a.control.socket != b.control.socket, "control.socket");
   cmp(a.control.socket_mode != b.control.socket_mode, "control.socket_mode");
   cmp(a.control.admin_group != b.control.admin_group, "control.admin_group");
@@ -65,6 +67,10 @@ void SigmadApp::defineOptions(OptionSet& options) {
                         .argument("DIR"));
   options.addOption(
       Option("check-config", "", "validate FILE and exit: 0 valid, 1 invalid").argument("FILE"));
+  options.addOption(Option("create-master-key", "",
+                           "write a new random master key to FILE (mode 0400, never replacing "
+                           "one) and exit")
+                        .argument("FILE"));
   options.addOption(Option("log-level", "", "debug, info, warning or error (overrides config)")
                         .argument("LEVEL"));
 }
@@ -82,6 +88,8 @@ void SigmadApp::handleOption(const std::string& name, const std::string& value) 
     dev_dir_ = value;
   } else if (name == "check-config") {
     check_config_ = value;
+  } else if (name == "create-master-key") {
+    create_master_key_ = value;
   } else if (name == "log-level") {
     log_level_override_ = log::ParseLevel(value);
     if (!log_level_override_) {
@@ -123,10 +131,20 @@ int SigmadApp::main(const std::vector<std::string>& args) {
     std::cerr << "sigmad: unexpected argument '" << args.front() << "'\nTry 'sigmad --help'.\n";
     return kExitUsage;
   }
-  const int modes = (dev_dir_ ? 1 : 0) + (config_file_ ? 1 : 0) + (check_config_ ? 1 : 0);
+  const int modes = (dev_dir_ ? 1 : 0) + (config_file_ ? 1 : 0) + (check_config_ ? 1 : 0) +
+                    (create_master_key_ ? 1 : 0);
   if (modes > 1) {
-    std::cerr << "sigmad: --dev, --config and --check-config exclude each other\n";
+    std::cerr << "sigmad: --dev, --config, --check-config and --create-master-key exclude "
+                 "each other\n";
     return kExitUsage;
+  }
+  if (create_master_key_) {
+    if (Status s = crypto::CreateMasterKey(*create_master_key_); !s.ok()) {
+      std::cerr << "sigmad: " << s.message() << '\n';
+      return kExitFailure;
+    }
+    std::cout << create_master_key_->string() << ": new master key written (mode 0400)\n";
+    return kExitOk;
   }
   if (check_config_) return CheckConfig(*check_config_);
 
@@ -181,6 +199,7 @@ std::optional<Config> SigmadApp::LoadForMode() {
     }
     config_path_ = paths.config;
     tls_cert_ = paths.tls_cert;
+    master_key_path_ = paths.master_key;
     return r.config;
   }
 
@@ -201,6 +220,8 @@ std::optional<Config> SigmadApp::LoadForMode() {
   }
   lock_.emplace(std::move(lock).value());
   config_path_ = file;
+  master_key_path_ = ResolveMasterKeyPath(r.config.master_key_file,
+                                          std::getenv("CREDENTIALS_DIRECTORY"));
   return r.config;
 }
 
@@ -217,6 +238,14 @@ int SigmadApp::Serve(const Config& loaded) {
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // The master key is checked before anything listens: a bad one stops sigmad here.
+  auto kek = crypto::LoadMasterKey(master_key_path_);
+  if (!kek.ok()) {
+    log.error(kek.status().message());
+    return kExitFailure;
+  }
+  log.information("master key " + master_key_path_.string());
 
   control::ServerOptions opts;
   opts.socket = config.control.socket;

@@ -41,10 +41,11 @@ class SigmadApp final : public Poco::Util::ServerApplication {
 
   SystemClock clock_;
   bool help_ = false, version_ = false;
-  std::optional<std::filesystem::path> config_file_, dev_dir_, check_config_;
+  std::optional<std::filesystem::path> config_file_, dev_dir_, check_config_, create_master_key_;
   std::optional<log::Level> log_level_override_;
   std::optional<StateDirLock> lock_;
   std::optional<std::filesystem::path> config_path_, tls_cert_;
+  std::filesystem::path master_key_path_;
   std::atomic<log::Level> log_level_{log::Level::kInfo};
 };
 

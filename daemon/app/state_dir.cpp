@@ -38,6 +38,15 @@ constexpr const char* kDevConfigTemplate = R"(# sigmad dev-mode config for this 
 )";
 }  // namespace
 
+fs::path ResolveMasterKeyPath(const fs::path& configured, const char* credentials_dir) {
+  if (credentials_dir && *credentials_dir) {
+    const fs::path credential = fs::path(credentials_dir) / "master-key";
+    std::error_code ec;
+    if (fs::exists(credential, ec)) return credential;
+  }
+  return configured;
+}
+
 Result<StateDirLock> StateDirLock::Acquire(const fs::path& dir) {
   const fs::path path = dir / "sigmad.lock";
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -31,6 +31,12 @@ class StateDirLock {
 // something other than a directory.
 Status EnsureDirectory(const std::filesystem::path& dir);
 
+// Where the master key comes from outside dev mode: the systemd credential
+// `master-key` when $CREDENTIALS_DIRECTORY (passed as `credentials_dir`, may be null or
+// empty) holds one, else the configured key file.
+std::filesystem::path ResolveMasterKeyPath(const std::filesystem::path& configured,
+                                           const char* credentials_dir);
+
 // What dev mode keeps in its dir.
 struct DevPaths {
   std::filesystem::path dir, config, master_key, tls_cert, tls_key, socket;

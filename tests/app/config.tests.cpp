@@ -171,7 +171,7 @@ TEST_CASE("config: each kind of error is reported at its position", "[app][confi
   SECTION("unknown and duplicate keys") {
     const ErrorCase cases[] = {
         {"unknown top-level key", "log:\n  level: info\nbogus: 1\n",
-         "f.yaml:3:1: unknown key 'bogus' (known keys: control, log, shutdown, state_dir)"},
+         "f.yaml:3:1: unknown key 'bogus' (known keys: control, keys, log, shutdown, state_dir)"},
         {"unknown key in control", "control:\n  max_clients: 2\n  bogus: 1\n",
          "f.yaml:3:3: unknown key 'control.bogus' (known keys in 'control': " + kControlKeys +
              ")"},
@@ -422,7 +422,7 @@ TEST_CASE("config: every error in a file is reported, in file order", "[app][con
       "'10'",
       "f.yaml:9:3: duplicate key 'control.max_clients'",
       "f.yaml:11:26: 'shutdown.drain_timeout_seconds' must be between 1 and 600, got 9999",
-      "f.yaml:12:1: unknown key 'extra' (known keys: control, log, shutdown, state_dir)",
+      "f.yaml:12:1: unknown key 'extra' (known keys: control, keys, log, shutdown, state_dir)",
   };
   CHECK(r.errors == want);
   CHECK_FALSE(r.ok());
@@ -462,7 +462,7 @@ TEST_CASE("config: LoadConfigFile reads a file and names it in messages", "[app]
     const LoadResult r = LoadConfigFile(file, Config{});
     REQUIRE(r.errors.size() == 1);
     CHECK(r.errors[0] == file.string() +
-                             ":3:1: unknown key 'nope' (known keys: control, log, shutdown, "
+                             ":3:1: unknown key 'nope' (known keys: control, keys, log, shutdown, "
                              "state_dir)");
   }
   SECTION("an empty file yields the defaults") {
@@ -505,4 +505,32 @@ TEST_CASE("config: a file with more than one YAML document is refused", "[app][c
                                    Config{}, LoadOptions{});
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0] == "f.yaml:4:1: a config file holds one YAML document; found 2");
+}
+
+TEST_CASE("config: keys.master_key_file", "[app][config]") {
+  SECTION("defaults to /etc/sigmad/master.key") {
+    const LoadResult r = ParseConfig("", "f.yaml", Config{}, LoadOptions{});
+    REQUIRE(r.ok());
+    CHECK(r.config.master_key_file == "/etc/sigmad/master.key");
+  }
+  SECTION("an absolute path is taken") {
+    const LoadResult r = ParseConfig("keys:\n  master_key_file: /srv/keys/kek\n", "f.yaml",
+                                     Config{}, LoadOptions{});
+    REQUIRE(r.ok());
+    CHECK(r.config.master_key_file == "/srv/keys/kek");
+  }
+  SECTION("a relative path is refused outside dev mode") {
+    const LoadResult r =
+        ParseConfig("keys:\n  master_key_file: kek\n", "f.yaml", Config{}, LoadOptions{});
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0] ==
+          "f.yaml:2:20: 'keys.master_key_file' must be an absolute path, got 'kek'");
+  }
+  SECTION("dev mode fixes it to DIR/master.key") {
+    const LoadResult r = ParseConfig("keys:\n  master_key_file: /srv/kek\n", "f.yaml", Config{},
+                                     LoadOptions{"/home/me/dev", true});
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0] == "f.yaml:2:20: 'keys.master_key_file' cannot be set here: in dev mode "
+                         "the master key is DIR/master.key");
+  }
 }

@@ -140,25 +140,70 @@ TEST_CASE("the dev dir holds key, certificate and config, and serves again", "[i
   CHECK(again.Stop() == 0);
 }
 
-TEST_CASE("sigmad --config serves with the state dir and socket of its file",
+TEST_CASE("sigmad --config serves with the state dir, socket and key of its file",
           "[integration][config]") {
   TempDir tmp;
   const fs::path state = tmp.path() / "var" / "sigmad";
+  const fs::path key = tmp.path() / "master.key";
   const fs::path config = tmp.path() / "sigmad.yaml";
-  WriteFile(config, "state_dir: " + state.string() + "\ncontrol:\n  socket: " +
+  WriteFile(config, "state_dir: " + state.string() + "\nkeys:\n  master_key_file: " +
+                        key.string() + "\ncontrol:\n  socket: " +
                         (state / "control.sock").string() + "\n  socket_mode: \"0660\"\n");
-  Daemon d(state, {}, {"--config", config.string()});
-  REQUIRE(d.Start());
-  CHECK(ModeOf(d.socket()) == 0660);
-  CHECK(fs::exists(state / "sigmad.lock"));
-  RunResult r = Ctl(d.socket(), {"--json", "status"});
-  REQUIRE(r.exit_code == 0);
-  auto s = ParseObject(r.out);
-  CHECK(s->getValue<std::string>("mode") == "system");
-  CHECK(s->getValue<std::string>("state_dir") == state.string());
-  CHECK(s->getValue<std::string>("config_file") == config.string());
-  CHECK_FALSE(fs::exists(state / "master.key"));  // dev mode only
-  CHECK(d.Stop() == 0);
+
+  SECTION("without its master key it refuses to start") {
+    RunResult r = Run({SIGMAD_BIN, "--config", config.string()});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("cannot open master key " + key.string() +
+                                      ": No such file or directory"));
+    CHECK_FALSE(fs::exists(state / "control.sock"));
+  }
+  SECTION("with a key made by --create-master-key it serves") {
+    RunResult made = Run({SIGMAD_BIN, "--create-master-key", key.string()});
+    REQUIRE(made.exit_code == 0);
+    CHECK(made.out == key.string() + ": new master key written (mode 0400)\n");
+    CHECK(ModeOf(key) == 0400);
+    CHECK(fs::file_size(key) == 32);
+    const std::string bytes = ReadFile(key);
+    RunResult again = Run({SIGMAD_BIN, "--create-master-key", key.string()});
+    CHECK(again.exit_code == 1);
+    CHECK_THAT(again.err, Catch::Contains("File exists"));
+    CHECK(ReadFile(key) == bytes);  // never replaced
+
+    Daemon d(state, {}, {"--config", config.string()});
+    REQUIRE(d.Start());
+    CHECK(ModeOf(d.socket()) == 0660);
+    CHECK(fs::exists(state / "sigmad.lock"));
+    CHECK(d.WaitForLog("master key " + key.string() + "\n"));
+    RunResult r = Ctl(d.socket(), {"--json", "status"});
+    REQUIRE(r.exit_code == 0);
+    auto s = ParseObject(r.out);
+    CHECK(s->getValue<std::string>("mode") == "system");
+    CHECK(s->getValue<std::string>("state_dir") == state.string());
+    CHECK(s->getValue<std::string>("config_file") == config.string());
+    CHECK(d.Stop() == 0);
+  }
+  SECTION("a systemd credential master-key wins over the key file") {
+    const fs::path creds = tmp.path() / "creds";
+    fs::create_directories(creds);
+    REQUIRE(Run({SIGMAD_BIN, "--create-master-key", (creds / "master-key").string()}).exit_code ==
+            0);
+    Daemon d(state, {"CREDENTIALS_DIRECTORY=" + creds.string()}, {"--config", config.string()});
+    REQUIRE(d.Start());
+    CHECK(d.WaitForLog("master key " + (creds / "master-key").string() + "\n"));
+    CHECK(d.Stop() == 0);
+  }
+  SECTION("a credential readable by others is refused, naming it") {
+    const fs::path creds = tmp.path() / "creds";
+    fs::create_directories(creds);
+    const fs::path cred = creds / "master-key";
+    REQUIRE(Run({SIGMAD_BIN, "--create-master-key", cred.string()}).exit_code == 0);
+    REQUIRE(chmod(cred.c_str(), 0440) == 0);
+    RunOptions o = WithEnv({"CREDENTIALS_DIRECTORY=" + creds.string()});
+    RunResult r = Run({SIGMAD_BIN, "--config", config.string()}, o);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("master key " + cred.string() +
+                                      " has mode 0440; group and others must have no access"));
+  }
 }
 
 TEST_CASE("a master key readable by others is refused", "[integration][dev]") {

@@ -121,6 +121,7 @@ Daemon::~Daemon() {
 }
 
 bool Daemon::Start() {
+  fs::create_directories(log_.parent_path());  // the log sits beside DIR
   const pid_t pid = fork();
   if (pid == 0) {
     int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
