@@ -1,0 +1,183 @@
+#include "store/vault.h"
+
+#include "store/keys.h"
+
+namespace sigmad::store {
+namespace {
+
+using crypto::kSystemTenant;
+
+std::string EncodeKeyEntry(std::chrono::system_clock::time_point created,
+                           std::string_view wrapped) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      created.time_since_epoch())
+                      .count();
+  std::string entry = KeyBuilder().U64(static_cast<uint64_t>(ms)).Build();
+  entry.append(wrapped);
+  return entry;
+}
+
+}  // namespace
+
+std::string KeyOfDataKey(uint64_t tenant, uint32_t term) {
+  return KeyBuilder().U64(tenant).U32(term).Build();
+}
+
+uint64_t TenantOfKey(std::string_view key) {
+  KeyReader r(key);
+  return r.U64().value_or(0);
+}
+
+Result<std::unique_ptr<Vault>> Vault::Open(const EnvOptions& options, crypto::SecretBytes kek,
+                                           const Clock& clock) {
+  auto keyring = crypto::Keyring::Create(std::move(kek));
+  if (!keyring.ok()) return keyring.status();
+  auto env = Env::Open(options);
+  if (!env.ok()) return env.status();
+  auto meta = env.value()->OpenDb(kMetaDb);
+  if (!meta.ok()) return meta.status();
+  auto keys = env.value()->OpenDb(kKeysDb);
+  if (!keys.ok()) return keys.status();
+  std::unique_ptr<Vault> vault(new Vault(std::move(env).value(), std::move(keyring).value(),
+                                         meta.value(), keys.value(), clock));
+  // The key check comes before the schema: a wrong master key must change nothing.
+  if (Status s = vault->LoadOrInitKeys(); !s.ok()) return s;
+  auto schema = vault->env_->EnsureSchema(kSchemaVersion, {});
+  if (!schema.ok()) return schema.status();
+  return vault;
+}
+
+Status Vault::LoadOrInitKeys() {
+  std::optional<std::string> check;
+  Status s = env_->View([&](ReadTxn& txn) -> Status {
+    auto got = txn.Get(meta_, kKekCheckKey);
+    if (!got.ok()) return got.status();
+    if (got.value()) check = std::string(*got.value());
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+
+  if (!check) {  // a new store: its key check and the system data key
+    return env_->Update([&](WriteTxn& txn) -> Status {
+      keyring_->ForgetTenant(kSystemTenant);  // Update may run this again
+      auto made = keyring_->MakeKekCheck();
+      if (!made.ok()) return made.status();
+      if (Status put = txn.Put(meta_, kKekCheckKey, made.value()); !put.ok()) return put;
+      return CreateTenantKey(txn, kSystemTenant);
+    });
+  }
+
+  if (Status v = keyring_->VerifyKekCheck(*check); !v.ok()) {
+    if (v.code() == "wrong_master_key") {
+      return Status::Error("wrong_master_key",
+                           "the master key does not open the store in " +
+                               env_->dir().string() +
+                               " (it is not the key this store was made with); nothing was "
+                               "changed");
+    }
+    return v;
+  }
+  return env_->View([&](ReadTxn& txn) -> Status {
+    // Keys come in (tenant, term) order, so each tenant's last term is its current one.
+    return txn.ForEach(keys_, "", [&](std::string_view key, std::string_view value, bool*) {
+      KeyReader k(key);
+      const auto tenant = k.U64();
+      const auto term = k.U32();
+      if (!tenant || !term || !k.done() || value.size() < 8) {
+        return Status::Error("integrity", "malformed entry in the keys DB");
+      }
+      auto dek = keyring_->UnwrapKey(*tenant, *term, value.substr(8));
+      if (!dek.ok()) {
+        return Status::Error(dek.status().code(),
+                             "data key of tenant " + std::to_string(*tenant) + " term " +
+                                 std::to_string(*term) + ": " + dek.status().message());
+      }
+      return keyring_->AddKey(*tenant, *term, std::move(dek).value(), /*make_current=*/true);
+    });
+  });
+}
+
+Result<Table> Vault::OpenTable(const std::string& name) {
+  auto dbi = env_->OpenDb(name);
+  if (!dbi.ok()) return dbi.status();
+  return Table{dbi.value()};
+}
+
+std::string Vault::Aad(const Table& table, std::string_view key, uint64_t tenant) {
+  std::string aad = table.dbi.name();
+  aad.push_back('\0');
+  aad.append(key);
+  aad.append(KeyBuilder().U64(tenant).Build());
+  return aad;
+}
+
+Status Vault::Put(WriteTxn& txn, const Table& table, std::string_view key, uint64_t tenant,
+                  std::string_view plaintext, PutMode mode) const {
+  std::string sealed;
+  if (Status s = keyring_->Seal(tenant, plaintext, Aad(table, key, tenant), &sealed); !s.ok()) {
+    return s;
+  }
+  return txn.Put(table.dbi, key, sealed, mode);
+}
+
+Result<std::optional<std::string>> Vault::Get(const ReadTxn& txn, const Table& table,
+                                              std::string_view key, uint64_t tenant) const {
+  auto got = txn.Get(table.dbi, key);
+  if (!got.ok()) return got.status();
+  if (!got.value()) return std::optional<std::string>();
+  std::string plain;
+  if (Status s = keyring_->Open(tenant, *got.value(), Aad(table, key, tenant), &plain); !s.ok()) {
+    return Status::Error(s.code(), "'" + table.dbi.name() + "' record does not open: " +
+                                       s.message());
+  }
+  return std::optional<std::string>(std::move(plain));
+}
+
+Status Vault::Scan(const ReadTxn& txn, const Table& table, std::string_view prefix,
+                   const std::function<uint64_t(std::string_view key)>& tenant_of,
+                   const OpenedFn& fn) const {
+  std::string plain;
+  return txn.ForEach(table.dbi, prefix, [&](std::string_view key, std::string_view value,
+                                            bool* stop) -> Status {
+    const uint64_t tenant = tenant_of(key);
+    if (Status s = keyring_->Open(tenant, value, Aad(table, key, tenant), &plain); !s.ok()) {
+      return Status::Error(s.code(), "'" + table.dbi.name() + "' record does not open: " +
+                                         s.message());
+    }
+    return fn(key, plain, stop);
+  });
+}
+
+Status Vault::CreateTenantKey(WriteTxn& txn, uint64_t tenant) {
+  auto dek = crypto::Keyring::NewDataKey();
+  if (!dek.ok()) return dek.status();
+  constexpr uint32_t kFirstTerm = 1;
+  auto wrapped = keyring_->WrapKey(tenant, kFirstTerm, dek.value());
+  if (!wrapped.ok()) return wrapped.status();
+  if (Status s = txn.Put(keys_, KeyOfDataKey(tenant, kFirstTerm),
+                         EncodeKeyEntry(clock_.Now(), wrapped.value()), PutMode::kNoOverwrite);
+      !s.ok()) {
+    return s;
+  }
+  keyring_->ForgetTenant(tenant);  // a re-run of the same Update installs it afresh
+  return keyring_->AddKey(tenant, kFirstTerm, std::move(dek).value(), /*make_current=*/true);
+}
+
+Result<std::vector<Vault::KeyInfo>> Vault::ListKeys(const ReadTxn& txn) const {
+  std::vector<KeyInfo> out;
+  Status s = txn.ForEach(keys_, "", [&](std::string_view key, std::string_view value, bool*) {
+    KeyReader k(key), v(value);
+    const auto tenant = k.U64();
+    const auto term = k.U32();
+    const auto ms = v.U64();
+    if (!tenant || !term || !ms) return Status::Error("integrity", "malformed entry in keys");
+    out.push_back({*tenant, *term,
+                   std::chrono::system_clock::time_point(
+                       std::chrono::milliseconds(static_cast<long long>(*ms)))});
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace sigmad::store

@@ -1,0 +1,109 @@
+// Vault: the trusted store. An LMDB environment (store/lmdb.h) whose every value is
+// sealed with AES-256-GCM (crypto/keyring.h) under the data key of the tenant that owns
+// it, plus the key hierarchy that makes that so.
+//
+// Layout (named DBs; keys are opaque binary ids, store/keys.h):
+//   meta   "schema_version" (lmdb.h), "kek_check" (a constant sealed under the KEK)
+//   keys   tenant u64 | term u32  ->  created_ms u64 | wrapped DEK (keyring.h)
+//   every other DB: sealed values, one Table per record kind
+// A sealed value's associated data is  db name | 0x00 | LMDB key | tenant u64 , so a
+// value copied to another key, DB or tenant fails to open ("integrity") instead of
+// being read. Tenant 0 (crypto::kSystemTenant) owns the daemon's own records.
+//
+// Opening: a new store gets a key check and a system data key (term 1). An existing
+// store's key check must open under the given master key, else Open fails with
+// "wrong_master_key" and touches nothing; then every wrapped data key is unwrapped into
+// the keyring.
+//
+// Thread-safety: as Env and Keyring (any thread). Put/Get/Scan run inside Env
+// callbacks. Creating or rotating keys (CreateTenantKey, ForgetTenant) changes the
+// keyring inside a write callback; Update may re-run the callback, and these calls are
+// written to be repeated, but if the Update finally fails the caller must call
+// DiscardTenantKeys for a tenant it was creating.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/keyring.h"
+#include "crypto/secret.h"
+#include "store/lmdb.h"
+
+namespace sigmad::store {
+
+inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr char kKeysDb[] = "keys";
+inline constexpr char kKekCheckKey[] = "kek_check";
+
+// One record kind: a named DB whose values are sealed.
+struct Table {
+  Dbi dbi;
+};
+
+class Vault {
+ public:
+  // Opens (or creates) the store in options.dir with `kek` as the master key.
+  static Result<std::unique_ptr<Vault>> Open(const EnvOptions& options, crypto::SecretBytes kek,
+                                             const Clock& clock);
+
+  Env& env() { return *env_; }
+  crypto::Keyring& keyring() { return *keyring_; }
+
+  // The table `name` (created if missing). Call at start-up, before serving.
+  Result<Table> OpenTable(const std::string& name);
+
+  // The associated data of a value: binds DB, key and tenant.
+  static std::string Aad(const Table& table, std::string_view key, uint64_t tenant);
+
+  // Seals `plaintext` for `tenant` and stores it under `key`.
+  Status Put(WriteTxn& txn, const Table& table, std::string_view key, uint64_t tenant,
+             std::string_view plaintext, PutMode mode = PutMode::kOverwrite) const;
+  // The opened value under `key`, nullopt if absent; "integrity" if it does not open.
+  Result<std::optional<std::string>> Get(const ReadTxn& txn, const Table& table,
+                                         std::string_view key, uint64_t tenant) const;
+  // Opens each value whose key starts with `prefix`, in key order. `tenant_of` says which
+  // tenant owns a key (for tables keyed by tenant first, KeyReader(key).U64()).
+  using OpenedFn =
+      std::function<Status(std::string_view key, std::string_view plaintext, bool* stop)>;
+  Status Scan(const ReadTxn& txn, const Table& table, std::string_view prefix,
+              const std::function<uint64_t(std::string_view key)>& tenant_of,
+              const OpenedFn& fn) const;
+
+  // Makes a data key (term 1) for a new tenant: stores it wrapped and installs it.
+  Status CreateTenantKey(WriteTxn& txn, uint64_t tenant);
+  // Removes an uncommitted tenant's keys from memory (after a failed Update).
+  void DiscardTenantKeys(uint64_t tenant) { keyring_->ForgetTenant(tenant); }
+
+  // When each (tenant, term) key was made, for `key status`.
+  struct KeyInfo {
+    uint64_t tenant;
+    uint32_t term;
+    std::chrono::system_clock::time_point created;
+  };
+  Result<std::vector<KeyInfo>> ListKeys(const ReadTxn& txn) const;
+
+ private:
+  Vault(std::unique_ptr<Env> env, std::unique_ptr<crypto::Keyring> keyring, Dbi meta, Dbi keys,
+        const Clock& clock)
+      : env_(std::move(env)), keyring_(std::move(keyring)), meta_(meta), keys_(keys),
+        clock_(clock) {}
+  Status LoadOrInitKeys();
+
+  std::unique_ptr<Env> env_;
+  std::unique_ptr<crypto::Keyring> keyring_;
+  Dbi meta_, keys_;
+  const Clock& clock_;
+};
+
+// The key of `keys` entries and the tenant id up front in tenant-keyed tables.
+std::string KeyOfDataKey(uint64_t tenant, uint32_t term);
+uint64_t TenantOfKey(std::string_view key);  // first 8 bytes, big-endian; 0 if shorter
+
+}  // namespace sigmad::store
