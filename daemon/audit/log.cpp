@@ -1,0 +1,189 @@
+#include "audit/log.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "audit/codec.h"
+#include "crypto/keyring.h"
+#include "store/keys.h"
+
+namespace sigmad::audit {
+namespace {
+
+using crypto::kSystemTenant;
+constexpr std::string_view kKeyIdPrefix = "system-dek-";
+constexpr std::string_view kDerivation = "sigmad-audit-checkpoint-v1";
+
+}  // namespace
+
+std::string AuditKey(uint64_t seq) { return store::KeyBuilder().U64(seq).Build(); }
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Vault& vault, CheckpointPolicy policy) {
+  auto table = vault.OpenTable(kAuditTable);
+  if (!table.ok()) return table.status();
+  // The newest record, if any, is where the chain resumes.
+  std::optional<Record> last;
+  Status s = vault.env().View([&](store::ReadTxn& txn) -> Status {
+    auto cursor = txn.OpenCursor(table.value().dbi);
+    if (!cursor.ok()) return cursor.status();
+    // Walk to the end: the table is keyed by sequence, so the last key is the newest.
+    // (A reverse cursor step would avoid the walk; the log is read once at start.)
+    std::string last_key, last_value;
+    for (Status m = cursor.value().First(); ; m = cursor.value().Next()) {
+      if (!m.ok()) return m;
+      if (!cursor.value().valid()) break;
+      last_key = cursor.value().key();
+      last_value = cursor.value().value();
+    }
+    if (last_key.empty()) return Status::Ok();
+    std::string plain;
+    const uint64_t tenant = kSystemTenant;
+    if (Status o = vault.keyring().Open(tenant, last_value,
+                                        store::Vault::Aad(table.value(), last_key, tenant), &plain);
+        !o.ok()) {
+      return Status::Error(o.code(), "the newest audit record does not open: " + o.message());
+    }
+    auto record = DecodeRecord(plain);
+    if (!record.ok()) return record.status();
+    last = std::move(record).value();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  Chain chain(policy);
+  if (last) {
+    auto resumed = Chain::Resume(*last, policy);
+    if (!resumed.ok()) return resumed.status();
+    chain = resumed.value();
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(vault, table.value(), chain));
+}
+
+Status AuditLog::Appender::Append(const Fields& fields) {
+  const auto term = log_.vault_.keyring().CurrentTerm(kSystemTenant);
+  if (!term) return Status::Error("no_key", "the store has no system data key");
+  auto key = log_.KeyForTerm(*term);
+  if (!key.ok()) return key.status();
+  const std::string id = std::string(kKeyIdPrefix) + std::to_string(*term);
+  auto record = chain_.Next(fields, CheckpointKey{id, *key.value()});
+  if (!record.ok()) return record.status();
+  const std::string k = AuditKey(record.value().seq);
+  if (Status s = log_.vault_.Put(txn_, log_.table_, k, kSystemTenant,
+                                 EncodeRecord(record.value()), store::PutMode::kNoOverwrite);
+      !s.ok()) {
+    return s;
+  }
+  return chain_.Commit(record.value());  // the local copy; the log's chain moves on commit
+}
+
+Status AuditLog::Update(const std::function<Status(store::WriteTxn&, Appender&)>& fn) {
+  std::lock_guard lock(mu_);
+  Chain working = chain_;
+  Status s = vault_.env().Update([&](store::WriteTxn& txn) -> Status {
+    working = chain_;  // a re-run starts from the committed chain again
+    Appender appender(*this, txn, working);
+    return fn(txn, appender);
+  });
+  if (s.ok()) chain_ = working;
+  return s;
+}
+
+Status AuditLog::Append(const Fields& fields) {
+  return Update([&](store::WriteTxn&, Appender& a) { return a.Append(fields); });
+}
+
+Status AuditLog::Read(uint64_t from_seq,
+                      const std::function<Status(const Record&, bool*)>& fn) const {
+  return vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    auto cursor = txn.OpenCursor(table_.dbi);
+    if (!cursor.ok()) return cursor.status();
+    std::string plain;
+    for (Status m = cursor.value().Seek(AuditKey(from_seq)); ; m = cursor.value().Next()) {
+      if (!m.ok()) return m;
+      if (!cursor.value().valid()) return Status::Ok();
+      const std::string_view key = cursor.value().key();
+      if (Status o = vault_.keyring().Open(kSystemTenant, cursor.value().value(),
+                                           store::Vault::Aad(table_, key, kSystemTenant), &plain);
+          !o.ok()) {
+        return Status::Error(o.code(), "audit record " +
+                                           std::to_string(store::KeyReader(key).U64().value_or(0)) +
+                                           " does not open: " + o.message());
+      }
+      auto record = DecodeRecord(plain);
+      if (!record.ok()) return record.status();
+      bool stop = false;
+      if (Status f = fn(record.value(), &stop); !f.ok()) return f;
+      if (stop) return Status::Ok();
+    }
+  });
+}
+
+VerifyResult AuditLog::Verify() const {
+  VerifyOptions options;
+  {
+    std::lock_guard lock(mu_);
+    options.max_checkpoint_gap = chain_.policy().every;
+    if (!chain_.empty()) options.anchor = Anchor{chain_.last_seq(), chain_.last_hash()};
+  }
+  Verifier verifier([this](std::string_view id) { return KeyForId(id); }, options);
+  std::string plain;
+  Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    return txn.ForEach(table_.dbi, "", [&](std::string_view key, std::string_view value,
+                                           bool* stop) -> Status {
+      // A record that does not open is fed as garbage: the verifier names its place.
+      if (!vault_.keyring()
+               .Open(kSystemTenant, value, store::Vault::Aad(table_, key, kSystemTenant), &plain)
+               .ok()) {
+        plain.clear();
+      }
+      *stop = !verifier.AddEncoded(plain);
+      return Status::Ok();
+    });
+  });
+  VerifyResult result = verifier.Finish();
+  if (!s.ok() && result.ok()) {
+    result.failure = VerifyFailure{result.last_seq + 1, Reason::kMalformed,
+                                   "the audit log could not be read: " + s.message()};
+  }
+  return result;
+}
+
+uint64_t AuditLog::last_seq() const {
+  std::lock_guard lock(mu_);
+  return chain_.last_seq();
+}
+
+Digest AuditLog::last_hash() const {
+  std::lock_guard lock(mu_);
+  return chain_.last_hash();
+}
+
+Result<const crypto::SecretBytes*> AuditLog::KeyForTerm(uint32_t term) const {
+  std::lock_guard lock(keys_mu_);
+  auto it = keys_.find(term);
+  if (it != keys_.end()) return &it->second;
+  auto dek = vault_.keyring().ExportDataKey(kSystemTenant, term);
+  if (!dek.ok()) return dek.status();
+  crypto::SecretBytes derived(EVP_MAX_MD_SIZE);
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), dek.value().data(), static_cast<int>(dek.value().size()),
+           reinterpret_cast<const unsigned char*>(kDerivation.data()), kDerivation.size(),
+           derived.data(), &len) == nullptr) {
+    return Status::Error("crypto", "cannot derive the audit checkpoint key");
+  }
+  crypto::SecretBytes key(len);
+  std::copy(derived.data(), derived.data() + len, key.data());
+  return &keys_.emplace(term, std::move(key)).first->second;
+}
+
+const crypto::SecretBytes* AuditLog::KeyForId(std::string_view key_id) const {
+  if (key_id.substr(0, kKeyIdPrefix.size()) != kKeyIdPrefix) return nullptr;
+  uint32_t term = 0;
+  for (char c : key_id.substr(kKeyIdPrefix.size())) {
+    if (c < '0' || c > '9' || term > 100000000) return nullptr;
+    term = term * 10 + static_cast<uint32_t>(c - '0');
+  }
+  auto key = KeyForTerm(term);
+  return key.ok() ? key.value() : nullptr;
+}
+
+}  // namespace sigmad::audit
