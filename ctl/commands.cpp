@@ -12,14 +12,11 @@
 #include "sigmad/version.h"
 
 namespace sigmad::ctl {
-namespace {
 
 using Poco::Dynamic::Var;
 using Poco::JSON::Object;
 
-// Connects and calls one method; progress goes to stderr when it is a terminal.
-Result<Var> CallDaemon(const GlobalOptions& g, const std::string& method,
-                       Object::Ptr params = new Object) {
+Result<Var> CallDaemon(const GlobalOptions& g, const std::string& method, Object::Ptr params) {
   auto client = Client::Connect(g.socket);
   if (!client.ok()) return client.status();
   const bool tty = isatty(2) == 1 && !g.json;
@@ -37,8 +34,6 @@ std::string Str(const Object::Ptr& o, const std::string& key) {
   if (!o->has(key) || o->get(key).isEmpty()) return "-";
   return o->get(key).toString();
 }
-
-}  // namespace
 
 int ReportFailure(const Status& status) {
   std::cerr << "sigmactl: " << status.message() << '\n';

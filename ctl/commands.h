@@ -2,6 +2,9 @@
 // returns sigmactl's exit code.
 #pragma once
 
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+
 #include <chrono>
 #include <string>
 
@@ -25,7 +28,26 @@ struct GlobalOptions {
 // Prints "sigmactl: message" for a failed call and maps its code to an exit code.
 int ReportFailure(const Status& status);
 
+// Connects and calls one method; progress goes to stderr when it is a terminal.
+Result<Poco::Dynamic::Var> CallDaemon(const GlobalOptions& g, const std::string& method,
+                                      Poco::JSON::Object::Ptr params = new Poco::JSON::Object);
+
+// A field of a result object as text ("-" when absent or null).
+std::string Str(const Poco::JSON::Object::Ptr& o, const std::string& key);
+
 int CmdStatus(const GlobalOptions& g);
 int CmdVersion(const GlobalOptions& g);
+
+// Tenants, projects and tasks (tenancy.cpp). `path` is TENANT, TENANT/PROJECT or
+// TENANT/PROJECT/TASK; the daemon validates it.
+int CmdTenantCreate(const GlobalOptions& g, const std::string& name);
+int CmdTenantList(const GlobalOptions& g);
+int CmdTenantShow(const GlobalOptions& g, const std::string& name);
+int CmdProjectCreate(const GlobalOptions& g, const std::string& path);
+int CmdProjectList(const GlobalOptions& g, const std::string& tenant);
+int CmdProjectDelete(const GlobalOptions& g, const std::string& path, bool force);
+int CmdTaskCreate(const GlobalOptions& g, const std::string& path);
+int CmdTaskList(const GlobalOptions& g, const std::string& project_path);
+int CmdTaskDelete(const GlobalOptions& g, const std::string& path, bool force);
 
 }  // namespace sigmad::ctl

@@ -41,6 +41,49 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "print the versions of sigmactl and sigmad");
   version->callback([&] { rc = CmdVersion(g); });
 
+  // tenant | project | task: each a group of subcommands.
+  std::string path;
+  bool force = false;
+  auto group = [&](const char* name, const char* what) {
+    auto* g_cmd = app.add_subcommand(name, what);
+    g_cmd->require_subcommand(1);
+    g_cmd->footer(kFooter);
+    return g_cmd;
+  };
+  auto verb = [&](CLI::App* parent, const char* name, const char* what, const char* arg,
+                  const char* arg_help, auto run) {
+    auto* v = parent->add_subcommand(name, what);
+    if (arg) v->add_option(arg, path, arg_help)->required();
+    v->footer(kFooter);
+    v->callback([&, run] { rc = run(); });
+    return v;
+  };
+
+  auto* tenant = group("tenant", "create, list and show tenants (customers with their own keys)");
+  verb(tenant, "create", "create a tenant and its data key", "NAME", "tenant name",
+       [&] { return CmdTenantCreate(g, path); });
+  verb(tenant, "list", "list tenants", nullptr, nullptr, [&] { return CmdTenantList(g); });
+  verb(tenant, "show", "show a tenant and its projects", "NAME", "tenant name",
+       [&] { return CmdTenantShow(g, path); });
+
+  auto* project = group("project", "create, list and delete projects of a tenant");
+  verb(project, "create", "create a project", "TENANT/PROJECT", "where to create it",
+       [&] { return CmdProjectCreate(g, path); });
+  verb(project, "list", "list a tenant's projects", "TENANT", "tenant name",
+       [&] { return CmdProjectList(g, path); });
+  verb(project, "delete", "delete a project (one with tasks needs --force)", "TENANT/PROJECT",
+       "the project", [&] { return CmdProjectDelete(g, path, force); })
+      ->add_flag("--force", force, "also delete its tasks");
+
+  auto* task = group("task", "create, list and delete tasks of a project");
+  verb(task, "create", "create a task", "TENANT/PROJECT/TASK", "where to create it",
+       [&] { return CmdTaskCreate(g, path); });
+  verb(task, "list", "list a project's tasks", "TENANT/PROJECT", "the project",
+       [&] { return CmdTaskList(g, path); });
+  verb(task, "delete", "delete a task (one holding data needs --force)", "TENANT/PROJECT/TASK",
+       "the task", [&] { return CmdTaskDelete(g, path, force); })
+      ->add_flag("--force", force, "also delete what it holds");
+
   for (auto* sub : {status, version}) sub->footer(kFooter);
   app.parse_complete_callback(
       [&] { g.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)); });

@@ -12,6 +12,10 @@
 #include "app/methods.h"
 #include "app/notify.h"
 #include "app/state_dir.h"
+#include "app/tenancy_methods.h"
+#include "audit/log.h"
+#include "store/vault.h"
+#include "tenancy/service.h"
 #include "common/time_format.h"
 #include "control/server.h"
 #include "crypto/master_key.h"
@@ -247,6 +251,37 @@ int SigmadApp::Serve(const Config& loaded) {
   }
   log.information("master key " + master_key_path_.string());
 
+  // The trusted store, its audit log and the services on it. Declared before the
+  // server so they outlive every connection.
+  const fs::path store_dir = config.state_dir / "store";
+  if (Status s = EnsureDirectory(store_dir); !s.ok()) {
+    log.error(s.message());
+    return kExitFailure;
+  }
+  store::EnvOptions store_options;
+  store_options.dir = store_dir;
+  auto vault = store::Vault::Open(store_options, std::move(kek).value(), clock_);
+  if (!vault.ok()) {
+    log.error("store " + store_dir.string() + ": " + vault.status().message());
+    return kExitFailure;
+  }
+  if (const int stale = vault.value()->env().stale_readers_cleared(); stale > 0) {
+    log.warning("store: cleared " + std::to_string(stale) +
+                " reader slot(s) left by processes that died");
+  }
+  auto audit_log = audit::AuditLog::Open(*vault.value());
+  if (!audit_log.ok()) {
+    log.error("audit log: " + audit_log.status().message());
+    return kExitFailure;
+  }
+  auto tenancy = tenancy::TenancyService::Open(*vault.value(), *audit_log.value(), clock_);
+  if (!tenancy.ok()) {
+    log.error("tenancy: " + tenancy.status().message());
+    return kExitFailure;
+  }
+  log.information("store " + store_dir.string() + " open; audit log at sequence " +
+                  std::to_string(audit_log.value()->last_seq()));
+
   control::ServerOptions opts;
   opts.socket = config.control.socket;
   opts.socket_mode = config.control.socket_mode;
@@ -254,6 +289,20 @@ int SigmadApp::Serve(const Config& loaded) {
   opts.idle_timeout = std::chrono::seconds(config.control.idle_timeout_seconds);
   opts.max_clients = config.control.max_clients;
   opts.max_request_bytes = static_cast<size_t>(config.control.max_request_bytes);
+  audit::AuditLog* audit_ptr = audit_log.value().get();
+  opts.on_access = [audit_ptr, this](const control::PeerCred& peer,
+                                     const control::AccessDecision& decision) {
+    audit::Fields f;
+    f.time = clock_.Now();
+    f.actor = ActorName(peer);
+    f.action = "control.access";
+    f.target = "pid=" + std::to_string(peer.pid);
+    f.outcome = decision.admin ? std::string(audit::kOutcomeOk)
+                               : std::string(audit::kOutcomeDenied);
+    f.source = "control";
+    f.details = decision.reason;
+    return audit_ptr->Append(f);
+  };
   if (!opts.admin.admin_gid) {
     const std::string who = opts.admin.daemon_uid == 0
                                 ? "root"
@@ -277,6 +326,7 @@ int SigmadApp::Serve(const Config& loaded) {
   control::Dispatcher dispatcher;
   control::Server server(opts, dispatcher);
   RegisterAppMethods(dispatcher, facts, server, clock_, &log_level_);
+  RegisterTenancyMethods(dispatcher, *tenancy.value());
 
   if (Status s = server.Start(); !s.ok()) {
     log.error(s.message());

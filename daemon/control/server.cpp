@@ -62,6 +62,16 @@ class Connection final : public Poco::Net::TCPServerConnection {
     }
     peer_ = cred.value();
     const AccessDecision decision = DecideAccess(peer_, server_.options_.admin);
+    if (server_.options_.on_access) {
+      if (Status s = server_.options_.on_access(peer_, decision); !s.ok()) {
+        log.error("cannot record the access decision for uid=" + std::to_string(peer_.uid) +
+                  " pid=" + std::to_string(peer_.pid) + ": " + s.message() +
+                  "; connection refused");
+        Send(EncodeError({}, code::kInternal,
+                         "sigmad cannot write its audit log; see the daemon log"));
+        return;
+      }
+    }
     if (!decision.admin) {
       server_.denied_++;
       log.warning("access denied: uid=" + std::to_string(peer_.uid) +

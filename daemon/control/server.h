@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,10 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};
   int max_clients = 64;
   size_t max_request_bytes = 16u << 20;
+  // Told of every access decision (for the audit log), on the connection's thread. A
+  // non-ok Status refuses the connection even to an admin: what cannot be audited is
+  // not served.
+  std::function<Status(const PeerCred&, const AccessDecision&)> on_access;
 };
 
 struct ServerStats {

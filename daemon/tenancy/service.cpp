@@ -1,0 +1,451 @@
+#include "tenancy/service.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <openssl/rand.h>
+
+#include <sstream>
+
+#include "store/keys.h"
+#include "tenancy/names.h"
+
+namespace sigmad::tenancy {
+namespace {
+
+using store::KeyBuilder;
+using store::KeyReader;
+using Time = std::chrono::system_clock::time_point;
+
+// What every tenancy record holds (inside its sealed value).
+struct Entry {
+  uint64_t id = 0;
+  std::string name;
+  Time created;
+  std::string created_by;
+};
+
+std::string EncodeEntry(const Entry& e) {
+  Poco::JSON::Object o;
+  o.set("name", e.name);
+  o.set("created_ms",
+        std::chrono::duration_cast<std::chrono::milliseconds>(e.created.time_since_epoch())
+            .count());
+  o.set("created_by", e.created_by);
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str();
+}
+
+Result<Entry> DecodeEntry(uint64_t id, std::string_view text, const std::string& table) {
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(std::string(text)).extract<Poco::JSON::Object::Ptr>();
+    Entry e;
+    e.id = id;
+    e.name = o->getValue<std::string>("name");
+    e.created = Time(std::chrono::milliseconds(o->getValue<long long>("created_ms")));
+    e.created_by = o->getValue<std::string>("created_by");
+    return e;
+  } catch (const Poco::Exception& ex) {
+    return Status::Error("integrity", "a '" + table + "' record is malformed: " + ex.displayText());
+  }
+}
+
+// The id in the last 8 bytes of a key.
+uint64_t LastId(std::string_view key) {
+  KeyReader r(key.substr(key.size() - 8));
+  return r.U64().value_or(0);
+}
+
+Result<uint64_t> NewId() {
+  uint64_t id = 0;
+  while (id == 0) {  // 0 is the system tenant; never an id
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) != 1) {
+      return Status::Error("crypto", "the random generator failed to make an id");
+    }
+  }
+  return id;
+}
+
+// The entry named `name` (case-insensitively) among the keys under `prefix`.
+Result<std::optional<Entry>> FindByName(const store::Vault& vault, const store::ReadTxn& txn,
+                                        const store::Table& table, std::string_view prefix,
+                                        std::string_view name) {
+  std::optional<Entry> found;
+  const std::string folded = FoldName(name);
+  Status s = vault.Scan(txn, table, prefix, store::TenantOfKey,
+                        [&](std::string_view key, std::string_view plain, bool* stop) -> Status {
+                          auto e = DecodeEntry(LastId(key), plain, table.dbi.name());
+                          if (!e.ok()) return e.status();
+                          if (FoldName(e.value().name) == folded) {
+                            found = std::move(e).value();
+                            *stop = true;
+                          }
+                          return Status::Ok();
+                        });
+  if (!s.ok()) return s;
+  return found;
+}
+
+Result<std::vector<Entry>> ListEntries(const store::Vault& vault, const store::ReadTxn& txn,
+                                       const store::Table& table, std::string_view prefix) {
+  std::vector<Entry> out;
+  Status s = vault.Scan(txn, table, prefix, store::TenantOfKey,
+                        [&](std::string_view key, std::string_view plain, bool*) -> Status {
+                          auto e = DecodeEntry(LastId(key), plain, table.dbi.name());
+                          if (!e.ok()) return e.status();
+                          out.push_back(std::move(e).value());
+                          return Status::Ok();
+                        });
+  if (!s.ok()) return s;
+  std::sort(out.begin(), out.end(),
+            [](const Entry& a, const Entry& b) { return FoldName(a.name) < FoldName(b.name); });
+  return out;
+}
+
+Result<size_t> CountUnder(const store::ReadTxn& txn, const store::Table& table,
+                          std::string_view prefix) {
+  size_t n = 0;
+  Status s = txn.ForEach(table.dbi, prefix, [&](std::string_view, std::string_view, bool*) {
+    ++n;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+Status NotFound(const char* kind, std::string_view path) {
+  return Status::Error("not_found", std::string(kind) + " '" + std::string(path) +
+                                        "' does not exist");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TenancyService>> TenancyService::Open(store::Vault& vault,
+                                                              audit::AuditLog& audit,
+                                                              const Clock& clock) {
+  auto tenants = vault.OpenTable("tenants");
+  if (!tenants.ok()) return tenants.status();
+  auto projects = vault.OpenTable("projects");
+  if (!projects.ok()) return projects.status();
+  auto tasks = vault.OpenTable("tasks");
+  if (!tasks.ok()) return tasks.status();
+  Tables t{tenants.value(), projects.value(), tasks.value()};
+  return std::unique_ptr<TenancyService>(new TenancyService(vault, audit, clock, t));
+}
+
+audit::Fields TenancyService::Fields(const Actor& actor, std::string_view tenant,
+                                     std::string_view action, std::string_view target,
+                                     std::string outcome) const {
+  audit::Fields f;
+  f.time = clock_.Now();
+  f.actor = actor.name;
+  f.source = actor.source;
+  f.tenant = tenant;
+  f.action = action;
+  f.target = target;
+  f.outcome = std::move(outcome);
+  return f;
+}
+
+Status TenancyService::Refuse(const Actor& actor, std::string_view tenant, std::string_view action,
+                              std::string_view target, Status why) {
+  // A name that failed validation may hold anything: keep it out of the record.
+  const bool printable = why.code() != "invalid_name";
+  if (Status a = audit_.Append(Fields(actor, printable ? tenant : "", action,
+                                      printable ? target : "(invalid name)",
+                                      audit::ErrorOutcome(why.code())));
+      !a.ok()) {
+    return a;  // an operation that cannot be audited is not done either
+  }
+  return why;
+}
+
+Result<TenantInfo> TenancyService::CreateTenant(const Actor& actor, std::string_view name) {
+  constexpr std::string_view kAction = "tenant.create";
+  if (Status s = ValidateName(Kind::kTenant, name); !s.ok()) {
+    return Refuse(actor, "", kAction, "", s);
+  }
+  Entry e;
+  e.name = name;
+  e.created = clock_.Now();
+  e.created_by = actor.name;
+  auto id = NewId();
+  if (!id.ok()) return id.status();
+  e.id = id.value();
+  Status refused;
+  Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
+    refused = Status::Ok();
+    auto existing = FindByName(vault_, txn, t_.tenants, "", name);
+    if (!existing.ok()) return existing.status();
+    if (existing.value()) {
+      refused = Status::Error("exists", "tenant '" + existing.value()->name + "' already exists");
+      return refused;
+    }
+    if (Status k = vault_.CreateTenantKey(txn, e.id); !k.ok()) return k;
+    const std::string key = KeyBuilder().U64(e.id).Build();
+    if (Status p = vault_.Put(txn, t_.tenants, key, e.id, EncodeEntry(e), store::PutMode::kNoOverwrite);
+        !p.ok()) {
+      return p;
+    }
+    return a.Append(Fields(actor, e.name, kAction, e.name, std::string(audit::kOutcomeOk)));
+  });
+  if (!s.ok()) {
+    vault_.DiscardTenantKeys(e.id);
+    if (!refused.ok()) return Refuse(actor, name, kAction, name, refused);
+    return s;
+  }
+  TenantInfo info;
+  info.id = e.id;
+  info.name = e.name;
+  info.created = e.created;
+  info.created_by = e.created_by;
+  info.key_term = vault_.keyring().CurrentTerm(e.id).value_or(0);
+  return info;
+}
+
+Result<std::vector<TenantInfo>> TenancyService::ListTenants() const {
+  std::vector<TenantInfo> out;
+  Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    out.clear();
+    auto entries = ListEntries(vault_, txn, t_.tenants, "");
+    if (!entries.ok()) return entries.status();
+    for (auto& e : entries.value()) {
+      auto projects = CountUnder(txn, t_.projects, KeyBuilder().U64(e.id).Build());
+      if (!projects.ok()) return projects.status();
+      out.push_back({e.id, e.name, e.created, e.created_by, projects.value(),
+                     vault_.keyring().CurrentTerm(e.id).value_or(0)});
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<TenantInfo> TenancyService::ShowTenant(std::string_view name,
+                                              std::vector<ProjectInfo>* projects) const {
+  if (Status s = ValidateName(Kind::kTenant, name); !s.ok()) return s;
+  TenantInfo info;
+  Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    auto tenant = FindByName(vault_, txn, t_.tenants, "", name);
+    if (!tenant.ok()) return tenant.status();
+    if (!tenant.value()) return NotFound("tenant", name);
+    const Entry& t = *tenant.value();
+    const std::string prefix = KeyBuilder().U64(t.id).Build();
+    auto entries = ListEntries(vault_, txn, t_.projects, prefix);
+    if (!entries.ok()) return entries.status();
+    projects->clear();
+    for (auto& p : entries.value()) {
+      auto tasks = CountUnder(txn, t_.tasks, KeyBuilder().U64(t.id).U64(p.id).Build());
+      if (!tasks.ok()) return tasks.status();
+      projects->push_back({p.id, t.name, p.name, p.created, p.created_by, tasks.value()});
+    }
+    info = {t.id, t.name, t.created, t.created_by, projects->size(),
+            vault_.keyring().CurrentTerm(t.id).value_or(0)};
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return info;
+}
+
+Result<ProjectInfo> TenancyService::CreateProject(const Actor& actor, std::string_view path) {
+  constexpr std::string_view kAction = "project.create";
+  auto parts = ParsePath(path, 2);
+  if (!parts.ok()) return Refuse(actor, "", kAction, "", parts.status());
+  const std::string& tenant_name = parts.value()[0];
+  Entry e;
+  e.name = parts.value()[1];
+  e.created = clock_.Now();
+  e.created_by = actor.name;
+  auto id = NewId();
+  if (!id.ok()) return id.status();
+  e.id = id.value();
+  ProjectInfo info;
+  Status refused;
+  Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
+    refused = Status::Ok();
+    auto tenant = FindByName(vault_, txn, t_.tenants, "", tenant_name);
+    if (!tenant.ok()) return tenant.status();
+    if (!tenant.value()) return refused = NotFound("tenant", tenant_name);
+    const Entry& t = *tenant.value();
+    const std::string prefix = KeyBuilder().U64(t.id).Build();
+    auto existing = FindByName(vault_, txn, t_.projects, prefix, e.name);
+    if (!existing.ok()) return existing.status();
+    if (existing.value()) {
+      return refused = Status::Error("exists", "project '" + t.name + "/" +
+                                                   existing.value()->name + "' already exists");
+    }
+    const std::string key = KeyBuilder().U64(t.id).U64(e.id).Build();
+    if (Status p = vault_.Put(txn, t_.projects, key, t.id, EncodeEntry(e), store::PutMode::kNoOverwrite);
+        !p.ok()) {
+      return p;
+    }
+    info = {e.id, t.name, e.name, e.created, e.created_by, 0};
+    return a.Append(Fields(actor, t.name, kAction, t.name + "/" + e.name,
+                           std::string(audit::kOutcomeOk)));
+  });
+  if (!refused.ok()) return Refuse(actor, tenant_name, kAction, path, refused);
+  if (!s.ok()) return s;
+  return info;
+}
+
+Result<std::vector<ProjectInfo>> TenancyService::ListProjects(std::string_view tenant) const {
+  std::vector<ProjectInfo> projects;
+  auto t = ShowTenant(tenant, &projects);
+  if (!t.ok()) return t.status();
+  return projects;
+}
+
+Result<Deleted> TenancyService::DeleteProject(const Actor& actor, std::string_view path,
+                                              bool force) {
+  constexpr std::string_view kAction = "project.delete";
+  auto parts = ParsePath(path, 2);
+  if (!parts.ok()) return Refuse(actor, "", kAction, "", parts.status());
+  const std::string& tenant_name = parts.value()[0];
+  Deleted done;
+  Status refused;
+  Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
+    refused = Status::Ok();
+    auto tenant = FindByName(vault_, txn, t_.tenants, "", tenant_name);
+    if (!tenant.ok()) return tenant.status();
+    if (!tenant.value()) return refused = NotFound("tenant", tenant_name);
+    const Entry& t = *tenant.value();
+    auto project = FindByName(vault_, txn, t_.projects, KeyBuilder().U64(t.id).Build(),
+                              parts.value()[1]);
+    if (!project.ok()) return project.status();
+    if (!project.value()) return refused = NotFound("project", path);
+    const Entry& p = *project.value();
+    done.path = t.name + "/" + p.name;
+    const std::string tasks_prefix = KeyBuilder().U64(t.id).U64(p.id).Build();
+    auto tasks = CountUnder(txn, t_.tasks, tasks_prefix);
+    if (!tasks.ok()) return tasks.status();
+    if (tasks.value() > 0 && !force) {
+      return refused = Status::Error(
+                 "not_empty", "project '" + done.path + "' has " + std::to_string(tasks.value()) +
+                                  " task" + (tasks.value() == 1 ? "" : "s") +
+                                  "; delete them first or use --force");
+    }
+    auto removed = txn.DeletePrefix(t_.tasks.dbi, tasks_prefix);
+    if (!removed.ok()) return removed.status();
+    done.tasks_deleted = removed.value();
+    auto gone = txn.Delete(t_.projects.dbi, KeyBuilder().U64(t.id).U64(p.id).Build());
+    if (!gone.ok()) return gone.status();
+    audit::Fields f = Fields(actor, t.name, kAction, done.path, std::string(audit::kOutcomeOk));
+    if (done.tasks_deleted > 0) f.details = "forced; " + std::to_string(done.tasks_deleted) + " task(s) deleted";
+    return a.Append(f);
+  });
+  if (!refused.ok()) return Refuse(actor, tenant_name, kAction, path, refused);
+  if (!s.ok()) return s;
+  return done;
+}
+
+Result<TaskInfo> TenancyService::CreateTask(const Actor& actor, std::string_view path) {
+  constexpr std::string_view kAction = "task.create";
+  auto parts = ParsePath(path, 3);
+  if (!parts.ok()) return Refuse(actor, "", kAction, "", parts.status());
+  const std::string& tenant_name = parts.value()[0];
+  Entry e;
+  e.name = parts.value()[2];
+  e.created = clock_.Now();
+  e.created_by = actor.name;
+  auto id = NewId();
+  if (!id.ok()) return id.status();
+  e.id = id.value();
+  TaskInfo info;
+  Status refused;
+  Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
+    refused = Status::Ok();
+    auto tenant = FindByName(vault_, txn, t_.tenants, "", tenant_name);
+    if (!tenant.ok()) return tenant.status();
+    if (!tenant.value()) return refused = NotFound("tenant", tenant_name);
+    const Entry& t = *tenant.value();
+    auto project = FindByName(vault_, txn, t_.projects, KeyBuilder().U64(t.id).Build(),
+                              parts.value()[1]);
+    if (!project.ok()) return project.status();
+    if (!project.value()) {
+      return refused = NotFound("project", tenant_name + "/" + parts.value()[1]);
+    }
+    const Entry& p = *project.value();
+    const std::string prefix = KeyBuilder().U64(t.id).U64(p.id).Build();
+    auto existing = FindByName(vault_, txn, t_.tasks, prefix, e.name);
+    if (!existing.ok()) return existing.status();
+    if (existing.value()) {
+      return refused = Status::Error("exists", "task '" + t.name + "/" + p.name + "/" +
+                                                   existing.value()->name + "' already exists");
+    }
+    const std::string key = KeyBuilder().U64(t.id).U64(p.id).U64(e.id).Build();
+    if (Status put = vault_.Put(txn, t_.tasks, key, t.id, EncodeEntry(e), store::PutMode::kNoOverwrite);
+        !put.ok()) {
+      return put;
+    }
+    info = {e.id, t.name, p.name, e.name, e.created, e.created_by};
+    return a.Append(Fields(actor, t.name, kAction, t.name + "/" + p.name + "/" + e.name,
+                           std::string(audit::kOutcomeOk)));
+  });
+  if (!refused.ok()) return Refuse(actor, tenant_name, kAction, path, refused);
+  if (!s.ok()) return s;
+  return info;
+}
+
+Result<std::vector<TaskInfo>> TenancyService::ListTasks(std::string_view project_path) const {
+  auto parts = ParsePath(project_path, 2);
+  if (!parts.ok()) return parts.status();
+  std::vector<TaskInfo> out;
+  Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    auto tenant = FindByName(vault_, txn, t_.tenants, "", parts.value()[0]);
+    if (!tenant.ok()) return tenant.status();
+    if (!tenant.value()) return NotFound("tenant", parts.value()[0]);
+    const Entry& t = *tenant.value();
+    auto project = FindByName(vault_, txn, t_.projects, KeyBuilder().U64(t.id).Build(),
+                              parts.value()[1]);
+    if (!project.ok()) return project.status();
+    if (!project.value()) return NotFound("project", project_path);
+    const Entry& p = *project.value();
+    auto entries = ListEntries(vault_, txn, t_.tasks, KeyBuilder().U64(t.id).U64(p.id).Build());
+    if (!entries.ok()) return entries.status();
+    for (auto& e : entries.value()) {
+      out.push_back({e.id, t.name, p.name, e.name, e.created, e.created_by});
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<Deleted> TenancyService::DeleteTask(const Actor& actor, std::string_view path, bool force) {
+  constexpr std::string_view kAction = "task.delete";
+  (void)force;  // tasks hold no data yet (see the header)
+  auto parts = ParsePath(path, 3);
+  if (!parts.ok()) return Refuse(actor, "", kAction, "", parts.status());
+  const std::string& tenant_name = parts.value()[0];
+  Deleted done;
+  Status refused;
+  Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
+    refused = Status::Ok();
+    auto tenant = FindByName(vault_, txn, t_.tenants, "", tenant_name);
+    if (!tenant.ok()) return tenant.status();
+    if (!tenant.value()) return refused = NotFound("tenant", tenant_name);
+    const Entry& t = *tenant.value();
+    auto project = FindByName(vault_, txn, t_.projects, KeyBuilder().U64(t.id).Build(),
+                              parts.value()[1]);
+    if (!project.ok()) return project.status();
+    if (!project.value()) {
+      return refused = NotFound("project", tenant_name + "/" + parts.value()[1]);
+    }
+    const Entry& p = *project.value();
+    auto task = FindByName(vault_, txn, t_.tasks, KeyBuilder().U64(t.id).U64(p.id).Build(),
+                           parts.value()[2]);
+    if (!task.ok()) return task.status();
+    if (!task.value()) return refused = NotFound("task", path);
+    done.path = t.name + "/" + p.name + "/" + task.value()->name;
+    auto gone =
+        txn.Delete(t_.tasks.dbi, KeyBuilder().U64(t.id).U64(p.id).U64(task.value()->id).Build());
+    if (!gone.ok()) return gone.status();
+    return a.Append(Fields(actor, t.name, kAction, done.path, std::string(audit::kOutcomeOk)));
+  });
+  if (!refused.ok()) return Refuse(actor, tenant_name, kAction, path, refused);
+  if (!s.ok()) return s;
+  return done;
+}
+
+}  // namespace sigmad::tenancy
