@@ -16,9 +16,11 @@ namespace sigmad::ctl {
 using Poco::Dynamic::Var;
 using Poco::JSON::Object;
 
-Result<Var> CallDaemon(const GlobalOptions& g, const std::string& method, Object::Ptr params) {
+Result<Var> CallDaemon(const GlobalOptions& g, const std::string& method, Object::Ptr params,
+                       const ProgressFn& on_progress) {
   auto client = Client::Connect(g.socket);
   if (!client.ok()) return client.status();
+  if (on_progress) return client->Call(method, params, g.timeout, on_progress);
   const bool tty = isatty(2) == 1 && !g.json;
   bool drew = false;
   auto r = client->Call(method, params, g.timeout, [&](const Var& p) {

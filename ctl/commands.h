@@ -6,6 +6,8 @@
 #include <Poco/JSON/Object.h>
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -28,9 +30,12 @@ struct GlobalOptions {
 // Prints "sigmactl: message" for a failed call and maps its code to an exit code.
 int ReportFailure(const Status& status);
 
-// Connects and calls one method; progress goes to stderr when it is a terminal.
+// Connects and calls one method. Progress goes to `on_progress` if given, else is drawn
+// on stderr when it is a terminal.
+using ProgressFn = std::function<void(const Poco::Dynamic::Var& progress)>;
 Result<Poco::Dynamic::Var> CallDaemon(const GlobalOptions& g, const std::string& method,
-                                      Poco::JSON::Object::Ptr params = new Poco::JSON::Object);
+                                      Poco::JSON::Object::Ptr params = new Poco::JSON::Object,
+                                      const ProgressFn& on_progress = {});
 
 // A field of a result object as text ("-" when absent or null).
 std::string Str(const Poco::JSON::Object::Ptr& o, const std::string& key);
@@ -49,5 +54,12 @@ int CmdProjectDelete(const GlobalOptions& g, const std::string& path, bool force
 int CmdTaskCreate(const GlobalOptions& g, const std::string& path);
 int CmdTaskList(const GlobalOptions& g, const std::string& project_path);
 int CmdTaskDelete(const GlobalOptions& g, const std::string& path, bool force);
+
+// The store and its audit log (store.cpp). Verification failures exit 1.
+int CmdStoreVerify(const GlobalOptions& g);
+int CmdAuditVerify(const GlobalOptions& g);
+int CmdAuditTail(const GlobalOptions& g, int n, const std::string& tenant, bool follow);
+int CmdAuditExport(const GlobalOptions& g, const std::string& since, const std::string& until,
+                   const std::string& format);
 
 }  // namespace sigmad::ctl

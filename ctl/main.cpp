@@ -84,6 +84,30 @@ int main(int argc, char** argv) {
        "the task", [&] { return CmdTaskDelete(g, path, force); })
       ->add_flag("--force", force, "also delete what it holds");
 
+  auto* store = group("store", "check the encrypted store");
+  verb(store, "verify", "open every stored value and unwrap every key; exit 1 if any fails",
+       nullptr, nullptr, [&] { return CmdStoreVerify(g); });
+
+  int tail_n = 20;
+  bool follow = false;
+  std::string tenant_filter, since, until, format = "jsonl";
+  auto* audit = group("audit", "read, verify and export the tamper-evident audit log");
+  verb(audit, "verify", "check every record's hash, link and checkpoint; exit 1 if any fails",
+       nullptr, nullptr, [&] { return CmdAuditVerify(g); });
+  auto* tail = verb(audit, "tail", "show the newest records", nullptr, nullptr,
+                    [&] { return CmdAuditTail(g, tail_n, tenant_filter, follow); });
+  tail->add_option("-n", tail_n, "how many records (default 20)")->check(CLI::Range(0, 100000));
+  tail->add_option("--tenant", tenant_filter, "only records about this tenant")
+      ->type_name("NAME");
+  tail->add_flag("-f,--follow", follow, "keep printing new records until interrupted");
+  auto* exp = verb(audit, "export", "print records as JSON lines or CSV", nullptr, nullptr,
+                   [&] { return CmdAuditExport(g, since, until, format); });
+  exp->add_option("--since", since, "from this UTC time on (2026-11-23[T07:05:00Z])")
+      ->type_name("TIME");
+  exp->add_option("--until", until, "before this UTC time")->type_name("TIME");
+  exp->add_option("--format", format, "jsonl (default) or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}));
+
   for (auto* sub : {status, version}) sub->footer(kFooter);
   app.parse_complete_callback(
       [&] { g.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)); });

@@ -12,6 +12,7 @@
 #include "app/methods.h"
 #include "app/notify.h"
 #include "app/state_dir.h"
+#include "app/store_methods.h"
 #include "app/tenancy_methods.h"
 #include "audit/log.h"
 #include "store/vault.h"
@@ -327,6 +328,7 @@ int SigmadApp::Serve(const Config& loaded) {
   control::Server server(opts, dispatcher);
   RegisterAppMethods(dispatcher, facts, server, clock_, &log_level_);
   RegisterTenancyMethods(dispatcher, *tenancy.value());
+  RegisterStoreMethods(dispatcher, *vault.value(), *audit_log.value());
 
   if (Status s = server.Start(); !s.ok()) {
     log.error(s.message());

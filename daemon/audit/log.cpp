@@ -19,7 +19,7 @@ constexpr std::string_view kDerivation = "sigmad-audit-checkpoint-v1";
 std::string AuditKey(uint64_t seq) { return store::KeyBuilder().U64(seq).Build(); }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Vault& vault, CheckpointPolicy policy) {
-  auto table = vault.OpenTable(kAuditTable);
+  auto table = vault.OpenTable(kAuditTable, store::Owner::kSystem);
   if (!table.ok()) return table.status();
   // The newest record, if any, is where the chain resumes.
   std::optional<Record> last;

@@ -41,7 +41,7 @@ std::vector<std::string> Dispatcher::Names() const {
 }
 
 std::string Dispatcher::Dispatch(const Request& request, const PeerCred& peer,
-                                 const Call::SendFn& send) const {
+                                 const Call::SendFn& send, const Call::StopFn& stopping) const {
   auto it = methods_.find(request.method);
   if (it == methods_.end()) {
     std::string list;
@@ -49,7 +49,7 @@ std::string Dispatcher::Dispatch(const Request& request, const PeerCred& peer,
     return EncodeError(request.id, code::kUnknownMethod,
                        "unknown method '" + request.method + "' (methods: " + list + ")");
   }
-  Call call(request, peer, send);
+  Call call(request, peer, send, stopping);
   std::string what;
   try {
     Result<Poco::Dynamic::Var> r = it->second(call);

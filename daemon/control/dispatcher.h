@@ -23,8 +23,9 @@ namespace sigmad::control {
 class Call {
  public:
   using SendFn = std::function<bool(const std::string& line)>;
-  Call(const Request& request, const PeerCred& peer, SendFn send)
-      : request_(request), peer_(peer), send_(std::move(send)) {}
+  using StopFn = std::function<bool()>;
+  Call(const Request& request, const PeerCred& peer, SendFn send, StopFn stopping = {})
+      : request_(request), peer_(peer), send_(std::move(send)), stopping_(std::move(stopping)) {}
 
   const Request& request() const { return request_; }
   const Poco::JSON::Object& params() const { return *request_.params; }
@@ -32,6 +33,9 @@ class Call {
   // Streams {"progress": p} to the client now. False once the client has gone away,
   // so a long method can stop early.
   bool Progress(const Poco::Dynamic::Var& p) const;
+  // True once sigmad is shutting down: a method that would run on (audit tail
+  // --follow, a job's progress) should finish now.
+  bool Stopping() const { return stopping_ && stopping_(); }
   // Fails with invalid_params naming the first parameter not in `allowed`.
   Status OnlyParams(const std::vector<std::string>& allowed) const;
 
@@ -39,6 +43,7 @@ class Call {
   const Request& request_;
   const PeerCred& peer_;
   SendFn send_;
+  StopFn stopping_;
 };
 
 class Dispatcher {
@@ -50,8 +55,8 @@ class Dispatcher {
   std::vector<std::string> Names() const;
 
   // Runs the request's method and returns the final reply line (result or error).
-  std::string Dispatch(const Request& request, const PeerCred& peer,
-                       const Call::SendFn& send) const;
+  std::string Dispatch(const Request& request, const PeerCred& peer, const Call::SendFn& send,
+                       const Call::StopFn& stopping = {}) const;
 
  private:
   std::map<std::string, Method> methods_;

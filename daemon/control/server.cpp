@@ -102,8 +102,9 @@ class Connection final : public Poco::Net::TCPServerConnection {
                  " pid=" + std::to_string(peer_.pid) + ": " + parsed.error.message());
         reply = EncodeError(parsed.id, parsed.error.code(), parsed.error.message());
       } else {
-        reply = server_.dispatcher_.Dispatch(*parsed.request, peer_,
-                                             [this](const std::string& l) { return Send(l); });
+        reply = server_.dispatcher_.Dispatch(
+            *parsed.request, peer_, [this](const std::string& l) { return Send(l); },
+            [this] { return server_.draining(); });
       }
       if (!Send(reply)) return;
     }

@@ -23,9 +23,28 @@ std::string KeyOfDataKey(uint64_t tenant, uint32_t term) {
   return KeyBuilder().U64(tenant).U32(term).Build();
 }
 
-uint64_t TenantOfKey(std::string_view key) {
-  KeyReader r(key);
-  return r.U64().value_or(0);
+std::string KeyHex(std::string_view key) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (char c : key) {
+    const auto u = static_cast<unsigned char>(c);
+    out += hex[u >> 4];
+    out += hex[u & 15];
+  }
+  return out;
+}
+
+uint64_t Table::TenantOf(std::string_view key) const {
+  if (owner == Owner::kSystem) return kSystemTenant;
+  // A key too short to name a tenant gets an id no tenant has, so it fails to open.
+  return KeyReader(key).U64().value_or(~uint64_t{0});
+}
+
+bool VerifyReport::ok() const {
+  for (const auto& d : dbs) {
+    if (d.failed > 0) return false;
+  }
+  return true;
 }
 
 Result<std::unique_ptr<Vault>> Vault::Open(const EnvOptions& options, crypto::SecretBytes kek,
@@ -97,10 +116,15 @@ Status Vault::LoadOrInitKeys() {
   });
 }
 
-Result<Table> Vault::OpenTable(const std::string& name) {
+Result<Table> Vault::OpenTable(const std::string& name, Owner owner) {
   auto dbi = env_->OpenDb(name);
   if (!dbi.ok()) return dbi.status();
-  return Table{dbi.value()};
+  Table table{dbi.value(), owner};
+  std::lock_guard lock(tables_mu_);
+  bool known = false;
+  for (const auto& t : tables_) known = known || t.dbi.name() == name;
+  if (!known) tables_.push_back(table);
+  return table;
 }
 
 std::string Vault::Aad(const Table& table, std::string_view key, uint64_t tenant) {
@@ -134,18 +158,80 @@ Result<std::optional<std::string>> Vault::Get(const ReadTxn& txn, const Table& t
 }
 
 Status Vault::Scan(const ReadTxn& txn, const Table& table, std::string_view prefix,
-                   const std::function<uint64_t(std::string_view key)>& tenant_of,
                    const OpenedFn& fn) const {
   std::string plain;
   return txn.ForEach(table.dbi, prefix, [&](std::string_view key, std::string_view value,
                                             bool* stop) -> Status {
-    const uint64_t tenant = tenant_of(key);
+    const uint64_t tenant = table.TenantOf(key);
     if (Status s = keyring_->Open(tenant, value, Aad(table, key, tenant), &plain); !s.ok()) {
-      return Status::Error(s.code(), "'" + table.dbi.name() + "' record does not open: " +
-                                         s.message());
+      return Status::Error(s.code(), "'" + table.dbi.name() + "' record " + KeyHex(key) +
+                                         " does not open: " + s.message());
     }
     return fn(key, plain, stop);
   });
+}
+
+Result<VerifyReport> Vault::Verify(
+    const std::function<void(const std::string& db)>& progress) const {
+  std::vector<Table> tables;
+  {
+    std::lock_guard lock(tables_mu_);
+    tables = tables_;
+  }
+  VerifyReport report;
+  auto fail = [&](VerifyReport::Db& db, std::string_view key, std::string reason) {
+    ++db.failed;
+    if (report.failures.size() < kMaxReportedFailures) {
+      report.failures.push_back({db.name, KeyHex(key), std::move(reason)});
+    }
+  };
+  Status s = env_->View([&](ReadTxn& txn) -> Status {
+    // The wrapped data keys first: each must unwrap under the master key.
+    if (progress) progress(kKeysDb);
+    VerifyReport::Db keys{kKeysDb};
+    Status k = txn.ForEach(keys_, "", [&](std::string_view key, std::string_view value, bool*) {
+      ++keys.records;
+      KeyReader r(key);
+      const auto tenant = r.U64();
+      const auto term = r.U32();
+      if (!tenant || !term || !r.done() || value.size() < 8) {
+        fail(keys, key, "malformed key entry");
+      } else if (auto dek = keyring_->UnwrapKey(*tenant, *term, value.substr(8)); !dek.ok()) {
+        fail(keys, key, dek.status().message());
+      }
+      return Status::Ok();
+    });
+    if (!k.ok()) return k;
+    report.dbs.push_back(keys);
+
+    std::string plain;
+    for (const Table& table : tables) {
+      if (progress) progress(table.dbi.name());
+      VerifyReport::Db db{table.dbi.name()};
+      Status t = txn.ForEach(table.dbi, "", [&](std::string_view key, std::string_view value,
+                                                bool*) {
+        ++db.records;
+        const uint64_t tenant = table.TenantOf(key);
+        if (Status o = keyring_->Open(tenant, value, Aad(table, key, tenant), &plain); !o.ok()) {
+          fail(db, key, o.message());
+        }
+        return Status::Ok();
+      });
+      if (!t.ok()) return t;
+      report.dbs.push_back(db);
+    }
+
+    auto names = txn.ListDbs();
+    if (!names.ok()) return names.status();
+    for (const auto& name : names.value()) {
+      bool known = name == kMetaDb || name == kKeysDb;
+      for (const auto& t : tables) known = known || t.dbi.name() == name;
+      if (!known) report.unknown.push_back(name);
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return report;
 }
 
 Status Vault::CreateTenantKey(WriteTxn& txn, uint64_t tenant) {

@@ -26,9 +26,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -42,10 +44,34 @@ inline constexpr uint32_t kSchemaVersion = 1;
 inline constexpr char kKeysDb[] = "keys";
 inline constexpr char kKekCheckKey[] = "kek_check";
 
+// Who owns the values of a table, i.e. whose data key seals them.
+enum class Owner {
+  kSystem,       // the daemon's own records (crypto::kSystemTenant)
+  kTenantFirst,  // keys start with the owning tenant's id (u64, big-endian)
+};
+
 // One record kind: a named DB whose values are sealed.
 struct Table {
   Dbi dbi;
+  Owner owner;
+  uint64_t TenantOf(std::string_view key) const;
 };
+
+// What `store verify` found.
+struct VerifyReport {
+  struct Db {
+    std::string name;
+    size_t records = 0, failed = 0;
+  };
+  struct Failure {
+    std::string db, key_hex, reason;
+  };
+  std::vector<Db> dbs;               // every sealed DB, plus "keys" (wrapped data keys)
+  std::vector<Failure> failures;     // at most kMaxReportedFailures; `failed` counts all
+  std::vector<std::string> unknown;  // DBs in the file that no module opened (not checked)
+  bool ok() const;
+};
+inline constexpr size_t kMaxReportedFailures = 1000;
 
 class Vault {
  public:
@@ -56,8 +82,9 @@ class Vault {
   Env& env() { return *env_; }
   crypto::Keyring& keyring() { return *keyring_; }
 
-  // The table `name` (created if missing). Call at start-up, before serving.
-  Result<Table> OpenTable(const std::string& name);
+  // The table `name` (created if missing) and registers it for Verify. Call at
+  // start-up, before serving.
+  Result<Table> OpenTable(const std::string& name, Owner owner);
 
   // The associated data of a value: binds DB, key and tenant.
   static std::string Aad(const Table& table, std::string_view key, uint64_t tenant);
@@ -68,13 +95,16 @@ class Vault {
   // The opened value under `key`, nullopt if absent; "integrity" if it does not open.
   Result<std::optional<std::string>> Get(const ReadTxn& txn, const Table& table,
                                          std::string_view key, uint64_t tenant) const;
-  // Opens each value whose key starts with `prefix`, in key order. `tenant_of` says which
-  // tenant owns a key (for tables keyed by tenant first, KeyReader(key).U64()).
+  // Opens each value whose key starts with `prefix`, in key order; "integrity" naming
+  // the DB and key at the first that does not open.
   using OpenedFn =
       std::function<Status(std::string_view key, std::string_view plaintext, bool* stop)>;
   Status Scan(const ReadTxn& txn, const Table& table, std::string_view prefix,
-              const std::function<uint64_t(std::string_view key)>& tenant_of,
               const OpenedFn& fn) const;
+
+  // Opens every sealed value of every registered table and unwraps every data key, in
+  // one read transaction; `progress` (may be empty) hears each DB as it starts.
+  Result<VerifyReport> Verify(const std::function<void(const std::string& db)>& progress) const;
 
   // Makes a data key (term 1) for a new tenant: stores it wrapped and installs it.
   Status CreateTenantKey(WriteTxn& txn, uint64_t tenant);
@@ -100,10 +130,13 @@ class Vault {
   std::unique_ptr<crypto::Keyring> keyring_;
   Dbi meta_, keys_;
   const Clock& clock_;
+  mutable std::mutex tables_mu_;
+  std::vector<Table> tables_;  // GUARDED_BY(tables_mu_): every table opened, for Verify
 };
 
-// The key of `keys` entries and the tenant id up front in tenant-keyed tables.
+// The key of `keys` entries.
 std::string KeyOfDataKey(uint64_t tenant, uint32_t term);
-uint64_t TenantOfKey(std::string_view key);  // first 8 bytes, big-endian; 0 if shorter
+// Lowercase hex of a key, for reports.
+std::string KeyHex(std::string_view key);
 
 }  // namespace sigmad::store

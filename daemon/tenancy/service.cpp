@@ -73,7 +73,7 @@ Result<std::optional<Entry>> FindByName(const store::Vault& vault, const store::
                                         std::string_view name) {
   std::optional<Entry> found;
   const std::string folded = FoldName(name);
-  Status s = vault.Scan(txn, table, prefix, store::TenantOfKey,
+  Status s = vault.Scan(txn, table, prefix,
                         [&](std::string_view key, std::string_view plain, bool* stop) -> Status {
                           auto e = DecodeEntry(LastId(key), plain, table.dbi.name());
                           if (!e.ok()) return e.status();
@@ -90,7 +90,7 @@ Result<std::optional<Entry>> FindByName(const store::Vault& vault, const store::
 Result<std::vector<Entry>> ListEntries(const store::Vault& vault, const store::ReadTxn& txn,
                                        const store::Table& table, std::string_view prefix) {
   std::vector<Entry> out;
-  Status s = vault.Scan(txn, table, prefix, store::TenantOfKey,
+  Status s = vault.Scan(txn, table, prefix,
                         [&](std::string_view key, std::string_view plain, bool*) -> Status {
                           auto e = DecodeEntry(LastId(key), plain, table.dbi.name());
                           if (!e.ok()) return e.status();
@@ -124,11 +124,11 @@ Status NotFound(const char* kind, std::string_view path) {
 Result<std::unique_ptr<TenancyService>> TenancyService::Open(store::Vault& vault,
                                                               audit::AuditLog& audit,
                                                               const Clock& clock) {
-  auto tenants = vault.OpenTable("tenants");
+  auto tenants = vault.OpenTable("tenants", store::Owner::kTenantFirst);
   if (!tenants.ok()) return tenants.status();
-  auto projects = vault.OpenTable("projects");
+  auto projects = vault.OpenTable("projects", store::Owner::kTenantFirst);
   if (!projects.ok()) return projects.status();
-  auto tasks = vault.OpenTable("tasks");
+  auto tasks = vault.OpenTable("tasks", store::Owner::kTenantFirst);
   if (!tasks.ok()) return tasks.status();
   Tables t{tenants.value(), projects.value(), tasks.value()};
   return std::unique_ptr<TenancyService>(new TenancyService(vault, audit, clock, t));

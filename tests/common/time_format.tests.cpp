@@ -193,3 +193,51 @@ TEST_CASE("ParseLevel accepts exactly the four level names", "[common][log]") {
     }
   }
 }
+
+TEST_CASE("ParseUtc reads the three accepted forms", "[common][time]") {
+  using sigmad::FormatUtc;
+  using sigmad::ParseUtc;
+  struct Case {
+    const char* in;
+    const char* out;
+  };
+  for (const Case& c : {Case{"2026-11-23", "2026-11-23T00:00:00.000Z"},
+                        Case{"2026-11-23T07:05:09Z", "2026-11-23T07:05:09.000Z"},
+                        Case{"2026-11-23T07:05:09.123Z", "2026-11-23T07:05:09.123Z"},
+                        Case{"2024-02-29T23:59:59.999Z", "2024-02-29T23:59:59.999Z"},
+                        Case{"1970-01-01", "1970-01-01T00:00:00.000Z"}}) {
+    INFO(c.in);
+    auto t = ParseUtc(c.in);
+    REQUIRE(t.ok());
+    CHECK(FormatUtc(t.value()) == c.out);
+  }
+}
+
+TEST_CASE("ParseUtc refuses everything else, saying why", "[common][time]") {
+  using sigmad::ParseUtc;
+  struct Case {
+    const char* in;
+    const char* why;
+  };
+  for (const Case& c : {Case{"", "is not a date"}, Case{"yesterday", "is not a date"},
+                        Case{"2026-1-23", "is not a date"},
+                        Case{"2026-11-23 07:05:00Z", "is not a time"},
+                        Case{"2026-11-23T07:05Z", "is not a time"},
+                        Case{"2026-11-23T07:05:00", "must end in Z (UTC)"},
+                        Case{"2026-11-23T07:05:00+09:00", "must end in Z (UTC)"},
+                        Case{"2026-11-23T07:05:00.1Z", "needs three digits of milliseconds"},
+                        Case{"2026-11-23T07:05:00ZZ", "must end in Z (UTC)"},
+                        Case{"2026-02-30", "is not a real date"},
+                        Case{"2026-13-01", "is not a real date"},
+                        Case{"2026-11-23T24:00:00Z", "is not a real time of day"},
+                        Case{"2999-01-01", "is outside the years 1970 to 2199"},
+                        Case{"1969-12-31", "is outside the years 1970 to 2199"}}) {
+    INFO(c.in);
+    auto t = ParseUtc(c.in);
+    REQUIRE_FALSE(t.ok());
+    CHECK(t.status().code() == "invalid_time");
+    CHECK(t.status().message() == "'" + std::string(c.in) + "' " + c.why +
+                                      "; write 2026-11-23, 2026-11-23T07:05:00Z or "
+                                      "2026-11-23T07:05:00.123Z (UTC)");
+  }
+}
