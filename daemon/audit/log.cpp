@@ -37,9 +37,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Vault& vault, Checkpoint
     }
     if (last_key.empty()) return Status::Ok();
     std::string plain;
-    const uint64_t tenant = kSystemTenant;
-    if (Status o = vault.keyring().Open(tenant, last_value,
-                                        store::Vault::Aad(table.value(), last_key, tenant), &plain);
+    if (Status o = vault.Open(table.value(), last_key, kSystemTenant, last_value, &plain);
         !o.ok()) {
       return Status::Error(o.code(), "the newest audit record does not open: " + o.message());
     }
@@ -100,13 +98,11 @@ Status AuditLog::Read(uint64_t from_seq,
     for (Status m = cursor.value().Seek(AuditKey(from_seq)); ; m = cursor.value().Next()) {
       if (!m.ok()) return m;
       if (!cursor.value().valid()) return Status::Ok();
-      const std::string_view key = cursor.value().key();
-      if (Status o = vault_.keyring().Open(kSystemTenant, cursor.value().value(),
-                                           store::Vault::Aad(table_, key, kSystemTenant), &plain);
+      if (Status o = vault_.Open(table_, cursor.value().key(), kSystemTenant,
+                                 cursor.value().value(), &plain);
           !o.ok()) {
-        return Status::Error(o.code(), "audit record " +
-                                           std::to_string(store::KeyReader(key).U64().value_or(0)) +
-                                           " does not open: " + o.message());
+        const uint64_t seq = store::KeyReader(cursor.value().key()).U64().value_or(0);
+        return Status::Error(o.code(), "audit record " + std::to_string(seq) + ": " + o.message());
       }
       auto record = DecodeRecord(plain);
       if (!record.ok()) return record.status();
@@ -130,11 +126,7 @@ VerifyResult AuditLog::Verify() const {
     return txn.ForEach(table_.dbi, "", [&](std::string_view key, std::string_view value,
                                            bool* stop) -> Status {
       // A record that does not open is fed as garbage: the verifier names its place.
-      if (!vault_.keyring()
-               .Open(kSystemTenant, value, store::Vault::Aad(table_, key, kSystemTenant), &plain)
-               .ok()) {
-        plain.clear();
-      }
+      if (!vault_.Open(table_, key, kSystemTenant, value, &plain).ok()) plain.clear();
       *stop = !verifier.AddEncoded(plain);
       return Status::Ok();
     });

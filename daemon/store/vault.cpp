@@ -77,6 +77,22 @@ Status Vault::LoadOrInitKeys() {
   if (!s.ok()) return s;
 
   if (!check) {  // a new store: its key check and the system data key
+    // ... unless it has data keys already: then the check was lost, and guessing
+    // would be wrong either way.
+    size_t wrapped_keys = 0;
+    Status c = env_->View([&](ReadTxn& txn) -> Status {
+      auto n = txn.Count(keys_);
+      if (!n.ok()) return n.status();
+      wrapped_keys = n.value();
+      return Status::Ok();
+    });
+    if (!c.ok()) return c;
+    if (wrapped_keys > 0) {
+      return Status::Error("integrity", "the store in " + env_->dir().string() + " has " +
+                                            std::to_string(wrapped_keys) +
+                                            " data key(s) but no key check; it is damaged "
+                                            "(restore it from a backup); nothing was changed");
+    }
     return env_->Update([&](WriteTxn& txn) -> Status {
       keyring_->ForgetTenant(kSystemTenant);  // Update may run this again
       auto made = keyring_->MakeKekCheck();
@@ -150,10 +166,7 @@ Result<std::optional<std::string>> Vault::Get(const ReadTxn& txn, const Table& t
   if (!got.ok()) return got.status();
   if (!got.value()) return std::optional<std::string>();
   std::string plain;
-  if (Status s = keyring_->Open(tenant, *got.value(), Aad(table, key, tenant), &plain); !s.ok()) {
-    return Status::Error(s.code(), "'" + table.dbi.name() + "' record does not open: " +
-                                       s.message());
-  }
+  if (Status s = Open(table, key, tenant, *got.value(), &plain); !s.ok()) return s;
   return std::optional<std::string>(std::move(plain));
 }
 
@@ -162,13 +175,21 @@ Status Vault::Scan(const ReadTxn& txn, const Table& table, std::string_view pref
   std::string plain;
   return txn.ForEach(table.dbi, prefix, [&](std::string_view key, std::string_view value,
                                             bool* stop) -> Status {
-    const uint64_t tenant = table.TenantOf(key);
-    if (Status s = keyring_->Open(tenant, value, Aad(table, key, tenant), &plain); !s.ok()) {
-      return Status::Error(s.code(), "'" + table.dbi.name() + "' record " + KeyHex(key) +
-                                         " does not open: " + s.message());
-    }
+    if (Status s = Open(table, key, table.TenantOf(key), value, &plain); !s.ok()) return s;
     return fn(key, plain, stop);
   });
+}
+
+Status Vault::Open(const Table& table, std::string_view key, uint64_t tenant,
+                   std::string_view sealed, std::string* plaintext) const {
+  Status s = keyring_->Open(tenant, sealed, Aad(table, key, tenant), plaintext);
+  if (s.ok()) return s;
+  // A term the tenant never had means the value's header was altered (or the value
+  // belongs elsewhere): that is damage, not a missing key.
+  const std::string code =
+      s.code() == "no_key" && !keyring_->Terms(tenant).empty() ? "integrity" : s.code();
+  return Status::Error(code, "'" + table.dbi.name() + "' record " + KeyHex(key) +
+                                 " does not open: " + s.message());
 }
 
 Result<VerifyReport> Vault::Verify(
@@ -211,9 +232,10 @@ Result<VerifyReport> Vault::Verify(
       Status t = txn.ForEach(table.dbi, "", [&](std::string_view key, std::string_view value,
                                                 bool*) {
         ++db.records;
-        const uint64_t tenant = table.TenantOf(key);
-        if (Status o = keyring_->Open(tenant, value, Aad(table, key, tenant), &plain); !o.ok()) {
-          fail(db, key, o.message());
+        if (Status o = keyring_->Open(table.TenantOf(key), value,
+                                      Aad(table, key, table.TenantOf(key)), &plain);
+            !o.ok()) {
+          fail(db, key, o.message());  // the report names DB and key itself
         }
         return Status::Ok();
       });

@@ -95,6 +95,12 @@ class Vault {
   // The opened value under `key`, nullopt if absent; "integrity" if it does not open.
   Result<std::optional<std::string>> Get(const ReadTxn& txn, const Table& table,
                                          std::string_view key, uint64_t tenant) const;
+  // Opens a sealed value read from `table` under `key` for `tenant`. "integrity" (naming
+  // the DB and key) if it does not authenticate or names a key term the tenant never
+  // had; "no_key" only if the tenant has no key at all (it was deleted).
+  Status Open(const Table& table, std::string_view key, uint64_t tenant,
+              std::string_view sealed, std::string* plaintext) const;
+
   // Opens each value whose key starts with `prefix`, in key order; "integrity" naming
   // the DB and key at the first that does not open.
   using OpenedFn =

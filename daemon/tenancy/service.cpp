@@ -168,7 +168,7 @@ Result<TenantInfo> TenancyService::CreateTenant(const Actor& actor, std::string_
   }
   Entry e;
   e.name = name;
-  e.created = clock_.Now();
+  e.created = std::chrono::floor<std::chrono::milliseconds>(clock_.Now());
   e.created_by = actor.name;
   auto id = NewId();
   if (!id.ok()) return id.status();
@@ -255,7 +255,7 @@ Result<ProjectInfo> TenancyService::CreateProject(const Actor& actor, std::strin
   const std::string& tenant_name = parts.value()[0];
   Entry e;
   e.name = parts.value()[1];
-  e.created = clock_.Now();
+  e.created = std::chrono::floor<std::chrono::milliseconds>(clock_.Now());
   e.created_by = actor.name;
   auto id = NewId();
   if (!id.ok()) return id.status();
@@ -346,7 +346,7 @@ Result<TaskInfo> TenancyService::CreateTask(const Actor& actor, std::string_view
   const std::string& tenant_name = parts.value()[0];
   Entry e;
   e.name = parts.value()[2];
-  e.created = clock_.Now();
+  e.created = std::chrono::floor<std::chrono::milliseconds>(clock_.Now());
   e.created_by = actor.name;
   auto id = NewId();
   if (!id.ok()) return id.status();
