@@ -55,6 +55,11 @@ int CmdTaskCreate(const GlobalOptions& g, const std::string& path);
 int CmdTaskList(const GlobalOptions& g, const std::string& project_path);
 int CmdTaskDelete(const GlobalOptions& g, const std::string& path, bool force);
 
+// The key hierarchy (store.cpp).
+int CmdKeyStatus(const GlobalOptions& g);
+int CmdKeyRotate(const GlobalOptions& g, const std::string& tenant);
+int CmdKeyRotateMaster(const GlobalOptions& g, const std::string& new_key_file);
+
 // The store and its audit log (store.cpp). Verification failures exit 1.
 int CmdStoreVerify(const GlobalOptions& g);
 int CmdAuditVerify(const GlobalOptions& g);

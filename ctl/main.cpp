@@ -84,6 +84,21 @@ int main(int argc, char** argv) {
        "the task", [&] { return CmdTaskDelete(g, path, force); })
       ->add_flag("--force", force, "also delete what it holds");
 
+  std::string key_tenant, new_key_file;
+  auto* key = group("key", "show and rotate data keys and the master key");
+  verb(key, "status", "every data key: owner, term, age, and the values it seals", nullptr,
+       nullptr, [&] { return CmdKeyStatus(g); });
+  verb(key, "rotate", "start a new term of a tenant's data key (default: the system key)",
+       nullptr, nullptr, [&] { return CmdKeyRotate(g, key_tenant); })
+      ->add_option("--tenant", key_tenant, "the tenant whose key to rotate")
+      ->type_name("NAME");
+  verb(key, "rotate-master", "re-wrap every data key under a new master key", nullptr, nullptr,
+       [&] { return CmdKeyRotateMaster(g, new_key_file); })
+      ->add_option("--new-key-file", new_key_file,
+                   "the new master key (32 bytes, mode 0400; see sigmad --create-master-key)")
+      ->type_name("PATH")
+      ->required();
+
   auto* store = group("store", "check the encrypted store");
   verb(store, "verify", "open every stored value and unwrap every key; exit 1 if any fails",
        nullptr, nullptr, [&] { return CmdStoreVerify(g); });

@@ -2,6 +2,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -22,6 +23,62 @@ const std::vector<std::string> kRecordHeader = {"SEQ",    "TIME",   "ACTOR",  "T
                                                 "ACTION", "TARGET", "OUTCOME"};
 
 }  // namespace
+
+int CmdKeyStatus(const GlobalOptions& g) {
+  auto r = CallDaemon(g, "key.status");
+  if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(r.value()) << '\n';
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& k : *r->extract<Object::Ptr>()->getArray("keys")) {
+    auto o = k.extract<Object::Ptr>();
+    rows.push_back({Str(o, "owner"), Str(o, "term"), o->getValue<bool>("current") ? "yes" : "",
+                    Str(o, "created_at"), Str(o, "age_days") + "d", Str(o, "values")});
+  }
+  PrintTable(std::cout, {"OWNER", "TERM", "CURRENT", "CREATED", "AGE", "VALUES"}, rows);
+  return kExitOk;
+}
+
+int CmdKeyRotate(const GlobalOptions& g, const std::string& tenant) {
+  Object::Ptr params = new Object;
+  if (!tenant.empty()) params->set("tenant", tenant);
+  auto r = CallDaemon(g, "key.rotate", params);
+  if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(r.value()) << '\n';
+    return kExitOk;
+  }
+  auto o = r->extract<Object::Ptr>();
+  std::cout << "rotated " << Str(o, "owner") << " data key: term " << Str(o, "previous_term")
+            << " -> " << Str(o, "term") << "; new values are sealed under term "
+            << Str(o, "term") << ", " << Str(o, "values_under_old_terms")
+            << " stored values stay under older terms (they keep opening)\n";
+  return kExitOk;
+}
+
+int CmdKeyRotateMaster(const GlobalOptions& g, const std::string& new_key_file) {
+  Object::Ptr params = new Object;
+  std::error_code ec;
+  params->set("new_key_file", std::filesystem::absolute(new_key_file, ec).string());
+  auto r = CallDaemon(g, "key.rotate_master", params);
+  if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(r.value()) << '\n';
+    return kExitOk;
+  }
+  auto o = r->extract<Object::Ptr>();
+  std::cout << "re-wrapped " << Str(o, "keys_rewrapped")
+            << " data keys under the new master key; sigmad uses it now\n";
+  if (o->getValue<bool>("key_file_replaced")) {
+    std::cout << Str(o, "key_path") << " now holds the new master key\n";
+  } else {
+    std::cout << "before sigmad restarts, install the new key where it reads its master key ("
+              << Str(o, "key_path") << "); the old key no longer opens the store\n";
+  }
+  return kExitOk;
+}
 
 int CmdStoreVerify(const GlobalOptions& g) {
   auto r = CallDaemon(g, "store.verify");

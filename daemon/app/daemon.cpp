@@ -12,9 +12,11 @@
 #include "app/methods.h"
 #include "app/notify.h"
 #include "app/state_dir.h"
+#include "app/key_methods.h"
 #include "app/store_methods.h"
 #include "app/tenancy_methods.h"
 #include "audit/log.h"
+#include "keys/service.h"
 #include "store/vault.h"
 #include "tenancy/service.h"
 #include "common/time_format.h"
@@ -280,6 +282,8 @@ int SigmadApp::Serve(const Config& loaded) {
     log.error("tenancy: " + tenancy.status().message());
     return kExitFailure;
   }
+  keys::KeyService key_service(*vault.value(), *audit_log.value(), *tenancy.value(), clock_,
+                               master_key_path_, /*replace_key_file=*/dev_dir_.has_value());
   log.information("store " + store_dir.string() + " open; audit log at sequence " +
                   std::to_string(audit_log.value()->last_seq()));
 
@@ -329,6 +333,7 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterAppMethods(dispatcher, facts, server, clock_, &log_level_);
   RegisterTenancyMethods(dispatcher, *tenancy.value());
   RegisterStoreMethods(dispatcher, *vault.value(), *audit_log.value());
+  RegisterKeyMethods(dispatcher, key_service);
 
   if (Status s = server.Start(); !s.ok()) {
     log.error(s.message());

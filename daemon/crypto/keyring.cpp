@@ -41,6 +41,23 @@ Result<std::unique_ptr<Keyring>> Keyring::Create(SecretBytes kek) {
   return std::unique_ptr<Keyring>(new Keyring(std::move(aead).value()));
 }
 
+std::shared_ptr<const Aead> Keyring::Kek() const {
+  std::shared_lock lock(mu_);
+  return kek_;
+}
+
+Status Keyring::ReplaceKek(SecretBytes kek) {
+  if (kek.size() != kAeadKeyBytes) {
+    return Status::Error("invalid_key", "a master key is " + std::to_string(kAeadKeyBytes) +
+                                            " bytes, not " + std::to_string(kek.size()));
+  }
+  Result<std::unique_ptr<Aead>> aead = Aead::Create(kek);
+  if (!aead.ok()) return aead.status();
+  std::unique_lock lock(mu_);
+  kek_ = std::move(aead).value();
+  return Status::Ok();
+}
+
 Result<SecretBytes> Keyring::NewDataKey() {
   SecretBytes dek(kDataKeyBytes);
   if (RAND_bytes(dek.data(), static_cast<int>(dek.size())) != 1) {
@@ -63,7 +80,7 @@ Result<std::string> Keyring::Wrap(const Aead& kek, uint64_t tenant, uint32_t ter
 }
 
 Result<std::string> Keyring::WrapKey(uint64_t tenant, uint32_t term, const SecretBytes& dek) const {
-  return Wrap(*kek_, tenant, term, dek);
+  return Wrap(*Kek(), tenant, term, dek);
 }
 
 Result<std::string> Keyring::WrapKeyUnder(const SecretBytes& kek, uint64_t tenant, uint32_t term,
@@ -76,7 +93,7 @@ Result<std::string> Keyring::WrapKeyUnder(const SecretBytes& kek, uint64_t tenan
 Result<SecretBytes> Keyring::UnwrapKey(uint64_t tenant, uint32_t term,
                                        std::string_view wrapped) const {
   std::string plain;
-  const Status s = kek_->Open(wrapped, WrapAad(tenant, term), &plain);
+  const Status s = Kek()->Open(wrapped, WrapAad(tenant, term), &plain);
   if (!s.ok()) {
     return Status::Error(s.code(), "the wrapped data key of " + KeyName(tenant, term) +
                                        " does not unwrap: " + s.message());
@@ -95,7 +112,7 @@ Result<SecretBytes> Keyring::UnwrapKey(uint64_t tenant, uint32_t term,
 
 Result<std::string> Keyring::MakeKekCheck() const {
   std::string check;
-  if (Status s = kek_->Seal(kKekSealTerm, kCheckPlaintext, kCheckDomain, &check); !s.ok()) {
+  if (Status s = Kek()->Seal(kKekSealTerm, kCheckPlaintext, kCheckDomain, &check); !s.ok()) {
     return s;
   }
   return check;
@@ -107,7 +124,7 @@ Status Keyring::VerifyKekCheck(std::string_view check) const {
                          "the store's key check is damaged: " + term.status().message());
   }
   std::string plain;
-  const Status s = kek_->Open(check, kCheckDomain, &plain);
+  const Status s = Kek()->Open(check, kCheckDomain, &plain);
   if (s.code() == "integrity") {
     return Status::Error("wrong_master_key",
                          "the master key does not match this store (it cannot open the "

@@ -88,6 +88,9 @@ class Keyring {
   std::vector<uint32_t> Terms(uint64_t tenant) const;
   // Drops and zeroizes all of the tenant's keys; its values no longer open ("no_key").
   void ForgetTenant(uint64_t tenant);
+  // Switches to a new master key (after the store re-wrapped every DEK under it and
+  // wrote a new key check). "invalid_key" unless it is kAeadKeyBytes long.
+  Status ReplaceKek(SecretBytes kek);
   // A copy of the DEK of (tenant, term), "no_key" if unknown. For master-key rotation
   // only (WrapKeyUnder); nothing else needs raw data keys.
   Result<SecretBytes> ExportDataKey(uint64_t tenant, uint32_t term) const;
@@ -112,13 +115,14 @@ class Keyring {
   };
 
   explicit Keyring(std::unique_ptr<Aead> kek) : kek_(std::move(kek)) {}
+  std::shared_ptr<const Aead> Kek() const;  // the current KEK, held for one call
   static Result<std::string> Wrap(const Aead& kek, uint64_t tenant, uint32_t term,
                                   const SecretBytes& dek);
   // The key of (tenant, term) or nullptr; the caller holds mu_ (either way).
   const DataKey* FindLocked(uint64_t tenant, uint32_t term) const;
 
-  const std::unique_ptr<Aead> kek_;
   mutable std::shared_mutex mu_;
+  std::shared_ptr<const Aead> kek_;  // GUARDED_BY(mu_); replaced by master-key rotation
   std::unordered_map<uint64_t, TenantKeys> tenants_;  // GUARDED_BY(mu_)
 };
 

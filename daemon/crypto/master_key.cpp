@@ -29,6 +29,26 @@ Status CreateMasterKey(const std::filesystem::path& path) {
   if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
     return Status::Error("crypto", "the random generator failed to produce a master key");
   }
+  return WriteMasterKey(path, key);
+}
+
+Status ReplaceMasterKey(const std::filesystem::path& path, const SecretBytes& key) {
+  const std::filesystem::path staged = path.string() + ".new";
+  unlink(staged.c_str());  // a leftover of an interrupted replacement
+  if (Status s = WriteMasterKey(staged, key); !s.ok()) return s;
+  if (rename(staged.c_str(), path.c_str()) != 0) {
+    const std::string why = Errno();
+    unlink(staged.c_str());
+    return Status::Error("master_key", "cannot replace master key " + path.string() + ": " + why);
+  }
+  return SyncDir(path.parent_path().empty() ? "." : path.parent_path());
+}
+
+Status WriteMasterKey(const std::filesystem::path& path, const SecretBytes& key) {
+  if (key.size() != kMasterKeyBytes) {
+    return Status::Error("invalid_key", "a master key is " + std::to_string(kMasterKeyBytes) +
+                                            " bytes");
+  }
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
   if (fd < 0) {
     return Status::Error("master_key", "cannot create master key " + path.string() + ": " + Errno());

@@ -17,6 +17,11 @@ inline constexpr size_t kMasterKeyBytes = 32;  // AES-256
 
 // Creates a new random key at `path` (mode 0400). Fails if anything exists there.
 Status CreateMasterKey(const std::filesystem::path& path);
+// Writes `key` to a new file at `path` (mode 0400, fsynced with its directory). Fails if
+// anything exists there.
+Status WriteMasterKey(const std::filesystem::path& path, const SecretBytes& key);
+// Replaces the key file at `path` with `key` atomically (PATH.new, then rename).
+Status ReplaceMasterKey(const std::filesystem::path& path, const SecretBytes& key);
 
 // Reads and checks a key file.
 Result<SecretBytes> LoadMasterKey(const std::filesystem::path& path);

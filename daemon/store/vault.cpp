@@ -1,5 +1,7 @@
 #include "store/vault.h"
 
+#include <algorithm>
+
 #include "store/keys.h"
 
 namespace sigmad::store {
@@ -269,6 +271,90 @@ Status Vault::CreateTenantKey(WriteTxn& txn, uint64_t tenant) {
   }
   keyring_->ForgetTenant(tenant);  // a re-run of the same Update installs it afresh
   return keyring_->AddKey(tenant, kFirstTerm, std::move(dek).value(), /*make_current=*/true);
+}
+
+Result<Vault::NewTerm> Vault::AddTerm(WriteTxn& txn, uint64_t tenant) {
+  // The highest stored term, not the keyring's: the store is the record.
+  uint32_t highest = 0;
+  Status s = txn.ForEach(keys_, KeyBuilder().U64(tenant).Build(),
+                         [&](std::string_view key, std::string_view, bool*) {
+                           KeyReader r(key);
+                           r.U64();
+                           highest = std::max(highest, r.U32().value_or(0));
+                           return Status::Ok();
+                         });
+  if (!s.ok()) return s;
+  if (highest == 0) {
+    return Status::Error("no_key", "tenant " + std::to_string(tenant) + " has no data key");
+  }
+  NewTerm n;
+  n.tenant = tenant;
+  n.term = highest + 1;
+  auto dek = crypto::Keyring::NewDataKey();
+  if (!dek.ok()) return dek.status();
+  n.dek = std::move(dek).value();
+  auto wrapped = keyring_->WrapKey(tenant, n.term, n.dek);
+  if (!wrapped.ok()) return wrapped.status();
+  if (Status p = txn.Put(keys_, KeyOfDataKey(tenant, n.term),
+                         EncodeKeyEntry(clock_.Now(), wrapped.value()), PutMode::kNoOverwrite);
+      !p.ok()) {
+    return p;
+  }
+  return n;
+}
+
+Status Vault::UseTerm(NewTerm new_term) {
+  return keyring_->AddKey(new_term.tenant, new_term.term, std::move(new_term.dek),
+                          /*make_current=*/true);
+}
+
+Result<size_t> Vault::RewrapAllUnder(WriteTxn& txn, const crypto::SecretBytes& new_kek) {
+  auto new_ring = crypto::Keyring::Create(new_kek.Clone());
+  if (!new_ring.ok()) return new_ring.status();
+  // Collect first: the keys DB is rewritten below.
+  std::vector<std::pair<std::string, std::string>> entries;
+  Status s = txn.ForEach(keys_, "", [&](std::string_view key, std::string_view value, bool*) {
+    entries.emplace_back(key, value);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  for (const auto& [key, value] : entries) {
+    KeyReader r(key);
+    const auto tenant = r.U64();
+    const auto term = r.U32();
+    if (!tenant || !term || value.size() < 8) {
+      return Status::Error("integrity", "malformed entry in the keys DB");
+    }
+    auto dek = keyring_->UnwrapKey(*tenant, *term, std::string_view(value).substr(8));
+    if (!dek.ok()) return dek.status();
+    auto wrapped = new_ring.value()->WrapKey(*tenant, *term, dek.value());
+    if (!wrapped.ok()) return wrapped.status();
+    std::string entry = value.substr(0, 8) + wrapped.value();  // creation time kept
+    if (Status p = txn.Put(keys_, key, entry); !p.ok()) return p;
+  }
+  auto check = new_ring.value()->MakeKekCheck();
+  if (!check.ok()) return check.status();
+  if (Status p = txn.Put(meta_, kKekCheckKey, check.value()); !p.ok()) return p;
+  return entries.size();
+}
+
+Result<Vault::TermCounts> Vault::CountByTerm(const ReadTxn& txn) const {
+  std::vector<Table> tables;
+  {
+    std::lock_guard lock(tables_mu_);
+    tables = tables_;
+  }
+  TermCounts counts;
+  for (const Table& table : tables) {
+    Status s = txn.ForEach(table.dbi, "", [&](std::string_view key, std::string_view value,
+                                              bool*) {
+      auto term = crypto::Aead::PeekTerm(value);
+      if (term.ok()) ++counts[{table.TenantOf(key), term.value()}];
+      return Status::Ok();  // damaged headers are store verify's business
+    });
+    if (!s.ok()) return s;
+  }
+  return counts;
 }
 
 Result<std::vector<Vault::KeyInfo>> Vault::ListKeys(const ReadTxn& txn) const {

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -116,6 +117,27 @@ class Vault {
   Status CreateTenantKey(WriteTxn& txn, uint64_t tenant);
   // Removes an uncommitted tenant's keys from memory (after a failed Update).
   void DiscardTenantKeys(uint64_t tenant) { keyring_->ForgetTenant(tenant); }
+
+  // Key rotation, in two steps so that a re-run or failed Update leaves the keyring as
+  // it was: AddTerm stores a new wrapped data key (the tenant's highest term + 1) in
+  // `txn`; after the Update commits, UseTerm installs it as the tenant's current term.
+  struct NewTerm {
+    uint64_t tenant = 0;
+    uint32_t term = 0;
+    crypto::SecretBytes dek;
+  };
+  Result<NewTerm> AddTerm(WriteTxn& txn, uint64_t tenant);
+  Status UseTerm(NewTerm new_term);
+
+  // Master-key rotation: re-wraps every data key under `new_kek` and writes a new key
+  // check, in `txn`; returns how many keys it re-wrapped. After the Update commits,
+  // SwitchMasterKey makes the keyring use it.
+  Result<size_t> RewrapAllUnder(WriteTxn& txn, const crypto::SecretBytes& new_kek);
+  Status SwitchMasterKey(crypto::SecretBytes new_kek) { return keyring_->ReplaceKek(std::move(new_kek)); }
+
+  // How many values each (tenant, term) seals, read from the headers (no decryption).
+  using TermCounts = std::map<std::pair<uint64_t, uint32_t>, size_t>;
+  Result<TermCounts> CountByTerm(const ReadTxn& txn) const;
 
   // When each (tenant, term) key was made, for `key status`.
   struct KeyInfo {

@@ -204,6 +204,24 @@ Result<TenantInfo> TenancyService::CreateTenant(const Actor& actor, std::string_
   return info;
 }
 
+Result<TenantInfo> TenancyService::FindTenant(std::string_view name) const {
+  if (Status s = ValidateName(Kind::kTenant, name); !s.ok()) return s;
+  TenantInfo info;
+  Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    auto t = FindByName(vault_, txn, t_.tenants, "", name);
+    if (!t.ok()) return t.status();
+    if (!t.value()) return NotFound("tenant", name);
+    info.id = t.value()->id;
+    info.name = t.value()->name;
+    info.created = t.value()->created;
+    info.created_by = t.value()->created_by;
+    info.key_term = vault_.keyring().CurrentTerm(info.id).value_or(0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return info;
+}
+
 Result<std::vector<TenantInfo>> TenancyService::ListTenants() const {
   std::vector<TenantInfo> out;
   Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {

@@ -73,6 +73,8 @@ class TenancyService {
 
   // Errors: "invalid_name", "exists", "not_found", "not_empty", or the store's.
   Result<TenantInfo> CreateTenant(const Actor& actor, std::string_view name);
+  // The id of the tenant named `name` ("not_found", "invalid_name").
+  Result<TenantInfo> FindTenant(std::string_view name) const;
   Result<std::vector<TenantInfo>> ListTenants() const;
   Result<TenantInfo> ShowTenant(std::string_view name, std::vector<ProjectInfo>* projects) const;
 

@@ -1,0 +1,92 @@
+#include "app/key_methods.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include "app/tenancy_methods.h"
+#include "common/time_format.h"
+
+namespace sigmad::app {
+namespace {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+using R = Result<Var>;
+
+Object::Ptr NewObject() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
+
+Result<std::string> StringParam(const control::Call& call, const std::string& name,
+                                bool required) {
+  if (!call.params().has(name)) {
+    if (!required) return std::string();
+    return Status::Error(control::code::kInvalidParams, "method '" + call.request().method +
+                                                            "' needs parameter '" + name + "'");
+  }
+  const Var v = call.params().get(name);
+  if (!v.isString()) {
+    return Status::Error(control::code::kInvalidParams,
+                         "parameter '" + name + "' must be a string");
+  }
+  return v.extract<std::string>();
+}
+
+tenancy::Actor ActorOf(const control::Call& call) { return {ActorName(call.peer()), "control"}; }
+
+}  // namespace
+
+void RegisterKeyMethods(control::Dispatcher& d, keys::KeyService& service) {
+  keys::KeyService* svc = &service;
+  d.Register("key.status", [svc](const control::Call& call) -> R {
+    if (Status s = call.OnlyParams({}); !s.ok()) return s;
+    auto rows = svc->KeyStatus();
+    if (!rows.ok()) return rows.status();
+    const auto now = std::chrono::system_clock::now();
+    Array::Ptr keys = new Array;
+    for (const auto& k : rows.value()) {
+      Object::Ptr o = NewObject();
+      o->set("owner", k.owner);
+      o->set("term", k.term);
+      o->set("created_at", FormatUtc(k.created));
+      o->set("age_days",
+             std::chrono::duration_cast<std::chrono::hours>(now - k.created).count() / 24);
+      o->set("current", k.current);
+      o->set("values", static_cast<Poco::UInt64>(k.values));
+      keys->add(o);
+    }
+    Object::Ptr r = NewObject();
+    r->set("keys", keys);
+    return Var(r);
+  });
+  d.Register("key.rotate", [svc](const control::Call& call) -> R {
+    if (Status s = call.OnlyParams({"tenant"}); !s.ok()) return s;
+    auto tenant = StringParam(call, "tenant", false);
+    if (!tenant.ok()) return tenant.status();
+    auto r = svc->Rotate(ActorOf(call), tenant.value());
+    if (!r.ok()) return r.status();
+    Object::Ptr o = NewObject();
+    o->set("owner", r.value().owner);
+    o->set("previous_term", r.value().previous);
+    o->set("term", r.value().term);
+    o->set("values_under_old_terms", static_cast<Poco::UInt64>(r.value().values_under_old_terms));
+    return Var(o);
+  });
+  d.Register("key.rotate_master", [svc](const control::Call& call) -> R {
+    if (Status s = call.OnlyParams({"new_key_file"}); !s.ok()) return s;
+    auto file = StringParam(call, "new_key_file", true);
+    if (!file.ok()) return file.status();
+    if (file.value().empty() || file.value()[0] != '/') {
+      return Status::Error(control::code::kInvalidParams,
+                           "parameter 'new_key_file' must be an absolute path");
+    }
+    auto r = svc->RotateMaster(ActorOf(call), file.value());
+    if (!r.ok()) return r.status();
+    Object::Ptr o = NewObject();
+    o->set("keys_rewrapped", static_cast<Poco::UInt64>(r.value().keys_rewrapped));
+    o->set("key_path", r.value().key_path.string());
+    o->set("key_file_replaced", r.value().key_file_replaced);
+    return Var(o);
+  });
+}
+
+}  // namespace sigmad::app
