@@ -57,7 +57,7 @@ int CmdTaskDelete(const GlobalOptions& g, const std::string& path, bool force);
 
 // The key hierarchy (store.cpp).
 int CmdKeyStatus(const GlobalOptions& g);
-int CmdKeyRotate(const GlobalOptions& g, const std::string& tenant);
+int CmdKeyRotate(const GlobalOptions& g, const std::string& tenant, bool rewrap);
 int CmdKeyRotateMaster(const GlobalOptions& g, const std::string& new_key_file);
 
 // The store and its audit log (store.cpp). Verification failures exit 1.

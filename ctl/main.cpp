@@ -88,10 +88,14 @@ int main(int argc, char** argv) {
   auto* key = group("key", "show and rotate data keys and the master key");
   verb(key, "status", "every data key: owner, term, age, and the values it seals", nullptr,
        nullptr, [&] { return CmdKeyStatus(g); });
-  verb(key, "rotate", "start a new term of a tenant's data key (default: the system key)",
-       nullptr, nullptr, [&] { return CmdKeyRotate(g, key_tenant); })
-      ->add_option("--tenant", key_tenant, "the tenant whose key to rotate")
-      ->type_name("NAME");
+  bool rewrap = false;
+  auto* rotate = verb(key, "rotate",
+                      "start a new term of a tenant's data key (default: the system key)",
+                      nullptr, nullptr, [&] { return CmdKeyRotate(g, key_tenant, rewrap); });
+  rotate->add_option("--tenant", key_tenant, "the tenant whose key to rotate")->type_name("NAME");
+  rotate->add_flag("--rewrap", rewrap,
+                   "also re-seal older values under the new term, in the background "
+                   "(resumes after a restart)");
   verb(key, "rotate-master", "re-wrap every data key under a new master key", nullptr, nullptr,
        [&] { return CmdKeyRotateMaster(g, new_key_file); })
       ->add_option("--new-key-file", new_key_file,

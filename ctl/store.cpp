@@ -41,10 +41,13 @@ int CmdKeyStatus(const GlobalOptions& g) {
   return kExitOk;
 }
 
-int CmdKeyRotate(const GlobalOptions& g, const std::string& tenant) {
+int CmdKeyRotate(const GlobalOptions& g, const std::string& tenant, bool rewrap) {
   Object::Ptr params = new Object;
   if (!tenant.empty()) params->set("tenant", tenant);
-  auto r = CallDaemon(g, "key.rotate", params);
+  if (rewrap) params->set("rewrap", true);
+  GlobalOptions opts = g;
+  if (rewrap) opts.timeout = std::chrono::milliseconds(0);  // progress comes per batch
+  auto r = CallDaemon(opts, "key.rotate", params);
   if (!r.ok()) return ReportFailure(r.status());
   if (g.json) {
     std::cout << ToJson(r.value()) << '\n';
@@ -55,6 +58,20 @@ int CmdKeyRotate(const GlobalOptions& g, const std::string& tenant) {
             << " -> " << Str(o, "term") << "; new values are sealed under term "
             << Str(o, "term") << ", " << Str(o, "values_under_old_terms")
             << " stored values stay under older terms (they keep opening)\n";
+  if (!o->has("rewrap")) return kExitOk;
+  auto w = o->getObject("rewrap");
+  if (w->getValue<bool>("done")) {
+    std::cout << "re-sealed " << Str(w, "resealed") << " values under term " << Str(o, "term")
+              << "; nothing is left under older terms\n";
+    return kExitOk;
+  }
+  if (!w->get("error").isEmpty()) {
+    std::cout << "rewrap stopped after " << Str(w, "resealed") << " values: " << Str(w, "error")
+              << "; it resumes when sigmad restarts\n";
+    return kExitFailed;
+  }
+  std::cout << "rewrap goes on in the background (" << Str(w, "resealed")
+            << " values so far); see sigmactl key status\n";
   return kExitOk;
 }
 

@@ -284,6 +284,7 @@ int SigmadApp::Serve(const Config& loaded) {
   }
   keys::KeyService key_service(*vault.value(), *audit_log.value(), *tenancy.value(), clock_,
                                master_key_path_, /*replace_key_file=*/dev_dir_.has_value());
+  key_service.Start();  // resumes an unfinished rewrap
   log.information("store " + store_dir.string() + " open; audit log at sequence " +
                   std::to_string(audit_log.value()->last_seq()));
 
@@ -386,6 +387,7 @@ int SigmadApp::Serve(const Config& loaded) {
                 std::to_string(config.drain_timeout_seconds) + "s; closing them");
   }
   server.Stop();
+  key_service.Stop();  // a rewrap stops between batches and resumes at the next start
   notify::Status("Stopped");
   log.information("stopped after serving " + std::to_string(server.Stats().requests) +
                   " request(s)");

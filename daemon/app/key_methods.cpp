@@ -59,16 +59,45 @@ void RegisterKeyMethods(control::Dispatcher& d, keys::KeyService& service) {
     return Var(r);
   });
   d.Register("key.rotate", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"tenant"}); !s.ok()) return s;
+    if (Status s = call.OnlyParams({"tenant", "rewrap"}); !s.ok()) return s;
     auto tenant = StringParam(call, "tenant", false);
     if (!tenant.ok()) return tenant.status();
-    auto r = svc->Rotate(ActorOf(call), tenant.value());
+    bool rewrap = false;
+    if (call.params().has("rewrap")) {
+      const Var v = call.params().get("rewrap");
+      if (!v.isBoolean()) {
+        return Status::Error(control::code::kInvalidParams,
+                             "parameter 'rewrap' must be true or false");
+      }
+      rewrap = v.extract<bool>();
+    }
+    uint64_t owner = 0;
+    auto r = svc->Rotate(ActorOf(call), tenant.value(), rewrap, &owner);
     if (!r.ok()) return r.status();
     Object::Ptr o = NewObject();
     o->set("owner", r.value().owner);
     o->set("previous_term", r.value().previous);
     o->set("term", r.value().term);
     o->set("values_under_old_terms", static_cast<Poco::UInt64>(r.value().values_under_old_terms));
+    if (rewrap) {
+      // Follow the background job while the client listens; it goes on without it.
+      const size_t total = r.value().values_under_old_terms;
+      const keys::RewrapProgress p = svc->WaitRewrap(
+          owner,
+          [&](const keys::RewrapProgress& step) {
+            Object::Ptr pr = NewObject();
+            pr->set("message", "re-sealing " + r.value().owner + "'s values");
+            pr->set("done", static_cast<Poco::UInt64>(step.resealed));
+            pr->set("total", static_cast<Poco::UInt64>(total));
+            return call.Progress(pr);
+          },
+          [&] { return call.Stopping(); });
+      Object::Ptr w = NewObject();
+      w->set("resealed", static_cast<Poco::UInt64>(p.resealed));
+      w->set("done", p.done);
+      w->set("error", p.error.empty() ? Var() : Var(p.error));
+      o->set("rewrap", w);
+    }
     return Var(o);
   });
   d.Register("key.rotate_master", [svc](const control::Call& call) -> R {

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "crypto/keyring.h"
+#include "common/log.h"
 #include "crypto/master_key.h"
 
 namespace sigmad::keys {
@@ -79,7 +80,8 @@ Result<std::vector<KeyRow>> KeyService::KeyStatus() const {
   return rows;
 }
 
-Result<Rotated> KeyService::Rotate(const tenancy::Actor& actor, const std::string& tenant) {
+Result<Rotated> KeyService::Rotate(const tenancy::Actor& actor, const std::string& tenant,
+                                   bool rewrap, uint64_t* owner_id) {
   const std::string action = "key.rotate";
   uint64_t id = kSystemTenant;
   std::string owner = kSystemOwner;
@@ -89,8 +91,10 @@ Result<Rotated> KeyService::Rotate(const tenancy::Actor& actor, const std::strin
     id = t.value().id;
     owner = t.value().name;
   }
+  if (owner_id) *owner_id = id;
   Rotated out;
   out.owner = owner;
+  std::lock_guard rotating(rotate_mu_);  // the worker must not see the job before UseTerm
   out.previous = vault_.keyring().CurrentTerm(id).value_or(0);
   std::optional<store::Vault::NewTerm> added;
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
@@ -98,13 +102,25 @@ Result<Rotated> KeyService::Rotate(const tenancy::Actor& actor, const std::strin
     if (!n.ok()) return n.status();
     const uint32_t term = n.value().term;
     added = std::move(n).value();
-    return a.Append(Fields(actor, tenant.empty() ? "" : owner, action,
-                           owner + " data key term " + std::to_string(term),
-                           std::string(audit::kOutcomeOk)));
+    if (rewrap) {
+      if (Status j = vault_.SaveRewrap(txn, id, {}); !j.ok()) return j;
+    }
+    audit::Fields f = Fields(actor, tenant.empty() ? "" : owner, action,
+                             owner + " data key term " + std::to_string(term),
+                             std::string(audit::kOutcomeOk));
+    if (rewrap) f.details = "rewrap of older values started";
+    return a.Append(f);
   });
   if (!s.ok()) return s;
   out.term = added->term;
   if (Status u = vault_.UseTerm(std::move(*added)); !u.ok()) return u;
+  if (rewrap) {
+    std::lock_guard lock(mu_);
+    progress_[id] = RewrapProgress{};
+    failed_.erase(id);
+    kicked_ = true;
+    cv_.notify_all();
+  }
   // What is left under older terms (rewrap would move it; see the note in key status).
   Status c = vault_.env().View([&](store::ReadTxn& txn) -> Status {
     auto counts = vault_.CountByTerm(txn);
@@ -116,6 +132,135 @@ Result<Rotated> KeyService::Rotate(const tenancy::Actor& actor, const std::strin
   });
   if (!c.ok()) return c;
   return out;
+}
+
+void KeyService::Start() {
+  std::lock_guard lock(mu_);
+  if (worker_.joinable()) return;
+  stopping_ = false;
+  kicked_ = true;  // look for jobs left by a previous run
+  worker_ = std::thread([this] { Work(); });
+}
+
+void KeyService::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (worker_.joinable()) worker_.join();
+}
+
+void KeyService::Work() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || kicked_; });
+      if (stopping_) return;
+      kicked_ = false;
+    }
+    // Run every pending job to its end, one batch at a time, re-reading the jobs after
+    // each round so a new rotation joins in.
+    for (bool busy = true; busy;) {
+      busy = false;
+      std::vector<std::pair<uint64_t, store::Vault::RewrapPosition>> jobs;
+      Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+        auto pending = vault_.PendingRewraps(txn);
+        if (!pending.ok()) return pending.status();
+        jobs = std::move(pending).value();
+        return Status::Ok();
+      });
+      if (!s.ok()) break;
+      for (const auto& [tenant, at] : jobs) {
+        {
+          std::lock_guard lock(mu_);
+          if (stopping_) return;
+          if (failed_.count(tenant)) continue;
+        }
+        busy = RewrapBatch(tenant, at) || busy;
+      }
+    }
+  }
+}
+
+bool KeyService::RewrapBatch(uint64_t tenant, store::Vault::RewrapPosition at) {
+  constexpr size_t kBatch = 256;
+  size_t resealed = 0;
+  bool done = false;
+  Status s;
+  {
+    std::lock_guard rotating(rotate_mu_);
+    s = vault_.env().Update([&](store::WriteTxn& txn) -> Status {
+      auto step = vault_.Rewrap(txn, tenant, at, kBatch);
+      if (!step.ok()) return step.status();
+      resealed = step.value().resealed;
+      done = step.value().next.done;
+      return done ? vault_.ClearRewrap(txn, tenant)
+                  : vault_.SaveRewrap(txn, tenant, step.value().next);
+    });
+  }
+  RewrapProgress snapshot;
+  {
+    std::lock_guard lock(mu_);
+    RewrapProgress& p = progress_[tenant];
+    if (!s.ok()) {
+      p.error = s.message();
+      failed_.insert(tenant);
+    } else {
+      p.resealed += resealed;
+      p.done = done;
+    }
+    snapshot = p;
+    cv_.notify_all();
+  }
+  auto& log = log::For("keys");
+  std::string owner = kSystemOwner;
+  if (tenant != kSystemTenant) {
+    owner = "tenant id " + std::to_string(tenant);
+    if (auto all = tenancy_.ListTenants(); all.ok()) {
+      for (const auto& t : all.value()) {
+        if (t.id == tenant) owner = t.name;
+      }
+    }
+  }
+  if (!s.ok()) {
+    log.error("rewrap of " + owner + " stopped: " + s.message() + "; it resumes at the next start");
+  } else if (done) {
+    audit::Fields f;
+    f.time = clock_.Now();
+    f.actor = "sigmad";
+    f.source = "rewrap";
+    f.tenant = tenant == kSystemTenant ? "" : owner;
+    f.action = "key.rewrap";
+    f.target = owner + " data key";
+    f.outcome = std::string(audit::kOutcomeOk);
+    f.details = std::to_string(snapshot.resealed) + " value(s) re-sealed under the current term";
+    if (Status a = audit_.Append(f); !a.ok()) {
+      log.error("rewrap of " + owner + " finished but could not be audited: " + a.message());
+    }
+    log.information("rewrap of " + owner + " finished: " + *f.details);
+  }
+  return s.ok() && !done;
+}
+
+RewrapProgress KeyService::WaitRewrap(uint64_t owner,
+                                      const std::function<bool(const RewrapProgress&)>& on_step,
+                                      const std::function<bool()>& stop) {
+  std::unique_lock lock(mu_);
+  size_t seen = static_cast<size_t>(-1);
+  for (;;) {
+    RewrapProgress p = progress_[owner];
+    if (p.done || !p.error.empty()) return p;
+    if (p.resealed != seen) {
+      seen = p.resealed;
+      lock.unlock();
+      const bool go_on = on_step(p);
+      lock.lock();
+      if (!go_on) return p;
+    }
+    if (stop && stop()) return progress_[owner];
+    cv_.wait_for(lock, std::chrono::milliseconds(200));
+  }
 }
 
 Result<MasterRotated> KeyService::RotateMaster(const tenancy::Actor& actor,

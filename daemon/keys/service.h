@@ -8,12 +8,24 @@
 //                 one transaction, then uses it. In dev mode the new key also replaces
 //                 DIR/master.key (atomically, after the store committed); otherwise the
 //                 operator installs it where sigmad reads its key before the next start.
-// Every rotation is audited in the transaction that makes it.
-// Thread-safety: any thread; rotations are serialised by the audit log.
+//   Rewrap        (Rotate with rewrap) re-seals the tenant's older values under the new
+//                 term in the background, 256 values per transaction, with its position
+//                 saved in the same transaction: it survives a restart and resumes
+//                 (Start). WaitRewrap follows a job's progress.
+// Every rotation is audited in the transaction that makes it, and a finished rewrap
+// writes a record of its own.
+// Thread-safety: any thread; rotations are serialised by the audit log and rotate_mu_.
+// Start() runs one worker thread; Stop() (or the destructor) ends it.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +51,12 @@ struct Rotated {
   size_t values_under_old_terms = 0;
 };
 
+struct RewrapProgress {
+  size_t resealed = 0;
+  bool done = false;
+  std::string error;  // set if the job stopped on an error (it resumes at the next start)
+};
+
 struct MasterRotated {
   size_t keys_rewrapped = 0;
   bool key_file_replaced = false;     // dev mode: DIR/master.key now holds the new key
@@ -53,10 +71,24 @@ class KeyService {
              const Clock& clock, std::filesystem::path master_key_path, bool replace_key_file)
       : vault_(vault), audit_(audit), tenancy_(tenancy), clock_(clock),
         master_key_path_(std::move(master_key_path)), replace_key_file_(replace_key_file) {}
+  ~KeyService() { Stop(); }
+  KeyService(const KeyService&) = delete;
+  KeyService& operator=(const KeyService&) = delete;
+
+  // Starts the rewrap worker; it resumes any job a previous run left unfinished.
+  void Start();
+  void Stop();
 
   Result<std::vector<KeyRow>> KeyStatus() const;
-  // `tenant` empty: the system key.
-  Result<Rotated> Rotate(const tenancy::Actor& actor, const std::string& tenant);
+  // `tenant` empty: the system key. With `rewrap`, a background job then re-seals the
+  // owner's older values under the new term; *owner_id says whose (for WaitRewrap).
+  Result<Rotated> Rotate(const tenancy::Actor& actor, const std::string& tenant,
+                         bool rewrap = false, uint64_t* owner_id = nullptr);
+  // Follows the rewrap job of `owner`: calls on_step after each batch until the job is
+  // done or failed, on_step returns false, or stop() says so.
+  RewrapProgress WaitRewrap(uint64_t owner,
+                            const std::function<bool(const RewrapProgress&)>& on_step,
+                            const std::function<bool()>& stop);
   Result<MasterRotated> RotateMaster(const tenancy::Actor& actor,
                                      const std::filesystem::path& new_key_file);
 
@@ -66,12 +98,24 @@ class KeyService {
   Status Refuse(const tenancy::Actor& actor, const std::string& tenant, const std::string& action,
                 const std::string& target, Status why);
 
+  void Work();
+  // One batch of one job; false when there was nothing to do.
+  bool RewrapBatch(uint64_t tenant, store::Vault::RewrapPosition at);
+
   store::Vault& vault_;
   audit::AuditLog& audit_;
   tenancy::TenancyService& tenancy_;
   const Clock& clock_;
   const std::filesystem::path master_key_path_;
   const bool replace_key_file_;
+
+  std::mutex rotate_mu_;  // a rotation and a rewrap batch never interleave
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false, kicked_ = false;       // GUARDED_BY(mu_)
+  std::map<uint64_t, RewrapProgress> progress_;  // GUARDED_BY(mu_)
+  std::set<uint64_t> failed_;                    // GUARDED_BY(mu_): retried at next start
+  std::thread worker_;
 };
 
 }  // namespace sigmad::keys

@@ -338,6 +338,106 @@ Result<size_t> Vault::RewrapAllUnder(WriteTxn& txn, const crypto::SecretBytes& n
   return entries.size();
 }
 
+namespace {
+constexpr std::string_view kRewrapPrefix = "rewrap/";
+}  // namespace
+
+Result<Vault::RewrapStep> Vault::Rewrap(WriteTxn& txn, uint64_t tenant,
+                                        const RewrapPosition& from, size_t max_values) const {
+  const auto current = keyring_->CurrentTerm(tenant);
+  if (!current) {
+    return Status::Error("no_key", "tenant " + std::to_string(tenant) + " has no data key");
+  }
+  std::vector<Table> tables;
+  {
+    std::lock_guard lock(tables_mu_);
+    tables = tables_;
+  }
+  std::sort(tables.begin(), tables.end(),
+            [](const Table& a, const Table& b) { return a.dbi.name() < b.dbi.name(); });
+  // The tables that can hold this tenant's values, from `from.table` on.
+  auto holds = [&](const Table& t) {
+    return (t.owner == Owner::kSystem) == (tenant == kSystemTenant);
+  };
+  const std::string prefix =
+      tenant == kSystemTenant ? std::string() : KeyBuilder().U64(tenant).Build();
+  const size_t max_scanned = std::max<size_t>(1, max_values) * 16;
+
+  RewrapStep step;
+  step.next = from;
+  size_t scanned = 0;
+  std::string plain, sealed;
+  for (const Table& table : tables) {
+    if (!holds(table) || table.dbi.name() < step.next.table) continue;
+    if (table.dbi.name() != step.next.table) step.next = {table.dbi.name(), "", false};
+    // Collect this table's candidates after last_key; re-seal after the cursor is gone.
+    std::vector<std::pair<std::string, std::string>> todo;
+    bool table_done = true;
+    {
+      auto cursor = txn.OpenCursor(table.dbi);
+      if (!cursor.ok()) return cursor.status();
+      Cursor& c = cursor.value();
+      const std::string start = std::max(prefix, step.next.last_key);
+      for (Status m = c.Seek(start); ; m = c.Next()) {
+        if (!m.ok()) return m;
+        if (!c.valid() || c.key().substr(0, prefix.size()) != prefix) break;
+        if (c.key() == step.next.last_key) continue;
+        if (step.resealed + todo.size() >= max_values || scanned >= max_scanned) {
+          table_done = false;
+          break;
+        }
+        ++scanned;
+        step.next.last_key = c.key();
+        auto term = crypto::Aead::PeekTerm(c.value());
+        if (term.ok() && term.value() < *current) todo.emplace_back(c.key(), c.value());
+      }
+    }
+    for (const auto& [key, value] : todo) {
+      if (Status o = Open(table, key, tenant, value, &plain); !o.ok()) return o;
+      if (Status p = Put(txn, table, key, tenant, plain); !p.ok()) return p;
+      ++step.resealed;
+    }
+    if (!table_done) return step;
+  }
+  step.next.done = true;
+  return step;
+}
+
+Status Vault::SaveRewrap(WriteTxn& txn, uint64_t tenant, const RewrapPosition& at) const {
+  std::string key(kRewrapPrefix);
+  key += KeyBuilder().U64(tenant).Build();
+  std::string value = at.table;
+  value.push_back('\0');
+  value += at.last_key;
+  return txn.Put(meta_, key, value);
+}
+
+Status Vault::ClearRewrap(WriteTxn& txn, uint64_t tenant) const {
+  std::string key(kRewrapPrefix);
+  key += KeyBuilder().U64(tenant).Build();
+  auto gone = txn.Delete(meta_, key);
+  return gone.ok() ? Status::Ok() : gone.status();
+}
+
+Result<std::vector<std::pair<uint64_t, Vault::RewrapPosition>>> Vault::PendingRewraps(
+    const ReadTxn& txn) const {
+  std::vector<std::pair<uint64_t, RewrapPosition>> jobs;
+  Status s = txn.ForEach(meta_, kRewrapPrefix, [&](std::string_view key, std::string_view value,
+                                                   bool*) {
+    KeyReader r(key.substr(kRewrapPrefix.size()));
+    const auto tenant = r.U64();
+    const size_t nul = value.find('\0');
+    if (!tenant || nul == std::string_view::npos) {
+      return Status::Error("integrity", "malformed rewrap job in the meta DB");
+    }
+    jobs.push_back({*tenant, {std::string(value.substr(0, nul)),
+                              std::string(value.substr(nul + 1)), false}});
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return jobs;
+}
+
 Result<Vault::TermCounts> Vault::CountByTerm(const ReadTxn& txn) const {
   std::vector<Table> tables;
   {

@@ -135,6 +135,28 @@ class Vault {
   Result<size_t> RewrapAllUnder(WriteTxn& txn, const crypto::SecretBytes& new_kek);
   Status SwitchMasterKey(crypto::SecretBytes new_kek) { return keyring_->ReplaceKek(std::move(new_kek)); }
 
+  // Re-sealing a tenant's values under its current term ("rewrap"), in bounded steps
+  // that can stop and resume anywhere. A position is a table and the last key done in
+  // it (an empty table: the start). Each step re-seals, in `txn`, up to `max_values`
+  // values of `tenant` that are under older terms, looking at no more than 16 times that
+  // many, and returns where to go on. The position can be saved in the same `txn`
+  // (SaveRewrap), so a crash resumes where the last committed step ended.
+  struct RewrapPosition {
+    std::string table, last_key;
+    bool done = false;
+  };
+  struct RewrapStep {
+    RewrapPosition next;
+    size_t resealed = 0;
+  };
+  Result<RewrapStep> Rewrap(WriteTxn& txn, uint64_t tenant, const RewrapPosition& from,
+                            size_t max_values) const;
+  // Pending rewrap jobs in the meta DB: saved, listed, cleared.
+  Status SaveRewrap(WriteTxn& txn, uint64_t tenant, const RewrapPosition& at) const;
+  Status ClearRewrap(WriteTxn& txn, uint64_t tenant) const;
+  Result<std::vector<std::pair<uint64_t, RewrapPosition>>> PendingRewraps(
+      const ReadTxn& txn) const;
+
   // How many values each (tenant, term) seals, read from the headers (no decryption).
   using TermCounts = std::map<std::pair<uint64_t, uint32_t>, size_t>;
   Result<TermCounts> CountByTerm(const ReadTxn& txn) const;

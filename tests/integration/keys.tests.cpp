@@ -69,6 +69,26 @@ TEST_CASE("key rotation: new values under the new term, old ones still open",
     CHECK(KeyTable(d.socket()).at({"system", 2}).first);
     CHECK(Ctl(d.socket(), {"audit", "verify"}).exit_code == 0);
   }
+  SECTION("--rewrap re-seals the older values and says so") {
+    RunResult r = Ctl(d.socket(), {"key", "rotate", "--tenant", "acme", "--rewrap"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("term 2 -> 3;"));
+    CHECK_THAT(r.out, Catch::Contains("re-sealed 3 values under term 3; nothing is left under "
+                                      "older terms"));
+    auto keys = KeyTable(d.socket());
+    CHECK(keys.at({"acme", 1}).second == 0);
+    CHECK(keys.at({"acme", 2}).second == 0);
+    CHECK(keys.at({"acme", 3}) == std::pair{true, 3});
+    CHECK(Ctl(d.socket(), {"store", "verify"}).exit_code == 0);
+    RunResult tail = Ctl(d.socket(), {"--json", "audit", "tail", "--tenant", "acme", "-n", "1"});
+    CHECK_THAT(tail.out, Catch::Contains("\"action\": \"key.rewrap\""));
+    CHECK_THAT(tail.out, Catch::Contains("3 value(s) re-sealed under the current term"));
+    REQUIRE(d.Stop() == 0);
+    REQUIRE(d.Start());
+    CHECK(KeyTable(d.socket()).at({"acme", 3}) == std::pair{true, 3});
+    CHECK_THAT(Ctl(d.socket(), {"project", "list", "acme"}).out, Catch::Contains("old "));
+  }
   SECTION("an unknown tenant is refused and audited") {
     RunResult bad = Ctl(d.socket(), {"key", "rotate", "--tenant", "nobody"});
     CHECK(bad.exit_code == 1);
