@@ -73,7 +73,8 @@ Status AuditLog::Appender::Append(const Fields& fields) {
   return chain_.Commit(record.value());  // the local copy; the log's chain moves on commit
 }
 
-Status AuditLog::Update(const std::function<Status(store::WriteTxn&, Appender&)>& fn) {
+Status AuditLog::Update(const std::function<Status(store::WriteTxn&, Appender&)>& fn,
+                        const std::function<Status()>& after_commit) {
   std::lock_guard lock(mu_);
   Chain working = chain_;
   Status s = vault_.env().Update([&](store::WriteTxn& txn) -> Status {
@@ -81,8 +82,9 @@ Status AuditLog::Update(const std::function<Status(store::WriteTxn&, Appender&)>
     Appender appender(*this, txn, working);
     return fn(txn, appender);
   });
-  if (s.ok()) chain_ = working;
-  return s;
+  if (!s.ok()) return s;
+  chain_ = working;
+  return after_commit ? after_commit() : Status::Ok();
 }
 
 Status AuditLog::Append(const Fields& fields) {

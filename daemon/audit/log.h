@@ -51,7 +51,10 @@ class AuditLog {
 
   // Runs fn in one write transaction; the records it appends commit with its changes.
   // fn must be re-runnable (store::Env::Update). If fn fails nothing is written.
-  Status Update(const std::function<Status(store::WriteTxn&, Appender&)>& fn);
+  // `after_commit`, if given, runs once the transaction committed, while audited writers
+  // are still held off (master-key rotation switches keys there).
+  Status Update(const std::function<Status(store::WriteTxn&, Appender&)>& fn,
+                const std::function<Status()>& after_commit = {});
   // One record in a transaction of its own (access decisions, refused operations).
   Status Append(const Fields& fields);
 

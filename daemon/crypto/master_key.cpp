@@ -33,8 +33,10 @@ Status CreateMasterKey(const std::filesystem::path& path) {
 }
 
 Status ReplaceMasterKey(const std::filesystem::path& path, const SecretBytes& key) {
-  const std::filesystem::path staged = path.string() + ".new";
-  unlink(staged.c_str());  // a leftover of an interrupted replacement
+  // A name of our own beside the key (never one an operator would pick for a new key).
+  const std::filesystem::path staged =
+      path.string() + ".sigmad-replace-" + std::to_string(getpid());
+  unlink(staged.c_str());  // a leftover of an interrupted replacement by this pid
   if (Status s = WriteMasterKey(staged, key); !s.ok()) return s;
   if (rename(staged.c_str(), path.c_str()) != 0) {
     const std::string why = Errno();

@@ -20,7 +20,8 @@ Status CreateMasterKey(const std::filesystem::path& path);
 // Writes `key` to a new file at `path` (mode 0400, fsynced with its directory). Fails if
 // anything exists there.
 Status WriteMasterKey(const std::filesystem::path& path, const SecretBytes& key);
-// Replaces the key file at `path` with `key` atomically (PATH.new, then rename).
+// Replaces the key file at `path` with `key` atomically (written beside it as
+// PATH.sigmad-replace-PID, then renamed over it).
 Status ReplaceMasterKey(const std::filesystem::path& path, const SecretBytes& key);
 
 // Reads and checks a key file.

@@ -5,6 +5,7 @@
 #include "crypto/keyring.h"
 #include "common/log.h"
 #include "crypto/master_key.h"
+#include "tenancy/names.h"
 
 namespace sigmad::keys {
 namespace {
@@ -75,7 +76,7 @@ Result<std::vector<KeyRow>> KeyService::KeyStatus() const {
   std::stable_sort(rows.begin(), rows.end(), [](const KeyRow& a, const KeyRow& b) {
     const bool as = a.owner == kSystemOwner, bs = b.owner == kSystemOwner;
     if (as != bs) return as;
-    return a.owner < b.owner;
+    return tenancy::FoldName(a.owner) < tenancy::FoldName(b.owner);
   });
   return rows;
 }
@@ -287,9 +288,11 @@ Result<MasterRotated> KeyService::RotateMaster(const tenancy::Actor& actor,
     if (!n.ok()) return n.status();
     out.keys_rewrapped = n.value();
     return a.Append(Fields(actor, "", action, "master key", std::string(audit::kOutcomeOk)));
-  });
+  },
+  // Switch before any other audited writer (a tenant being created, a rotation) can
+  // wrap a data key under the old master key. Every key-wrapping write is audited.
+  [&] { return vault_.SwitchMasterKey(key.value().Clone()); });
   if (!s.ok()) return s;
-  if (Status sw = vault_.SwitchMasterKey(key.value().Clone()); !sw.ok()) return sw;
   if (replace_key_file_) {
     if (Status r = crypto::ReplaceMasterKey(master_key_path_, key.value()); !r.ok()) {
       return Status::Error(r.code(), "the store now uses the key in " + new_key_file.string() +

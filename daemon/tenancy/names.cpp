@@ -58,6 +58,10 @@ Status ValidateName(Kind kind, std::string_view name) {
                                              std::to_string(kMaxNameBytes));
   }
   const std::string quoted = "'" + Printable(name) + "'";
+  if (kind == Kind::kTenant && FoldName(name) == "system") {
+    return Status::Error("invalid_name",
+                         "tenant name " + quoted + " is reserved (it names sigmad's own keys)");
+  }
   if (!IsAlnum(name[0])) {
     return Status::Error("invalid_name", what + " name " + quoted +
                                              " must start with a letter or a digit");

@@ -3,7 +3,8 @@
 //
 // A name is 1 to 64 bytes of ASCII letters, digits, '-', '_' and '.', starting with a
 // letter or a digit. Case is kept for display, but two names that differ only in case
-// are the same name (so "Acme" cannot sit beside "acme"). Names never appear in LMDB
+// are the same name (so "Acme" cannot sit beside "acme"). The tenant name "system" is
+// reserved: it names sigmad's own data key. Names never appear in LMDB
 // keys; they live inside sealed values.
 // Thread-safety: pure functions.
 #pragma once

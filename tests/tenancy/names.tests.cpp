@@ -11,6 +11,7 @@ TEST_CASE("tenancy: valid names pass", "[tenancy][names]") {
     CHECK(ValidateName(Kind::kTenant, name).ok());
   }
   CHECK(ValidateName(Kind::kTask, std::string(kMaxNameBytes, 'a')).ok());
+  CHECK(ValidateName(Kind::kProject, "system").ok());  // reserved for tenants only
 }
 
 TEST_CASE("tenancy: bad names are refused with the rule they break", "[tenancy][names]") {
@@ -28,6 +29,7 @@ TEST_CASE("tenancy: bad names are refused with the rule they break", "[tenancy][
        "project name 'my project' contains a space; use letters, digits, '-', '_' and '.'"},
       {Kind::kTask, std::string("a\nb"),
        "task name 'a\\x0ab' contains byte \\x0a; use letters, digits, '-', '_' and '.'"},
+      {Kind::kTenant, "System", "tenant name 'System' is reserved (it names sigmad's own keys)"},
       {Kind::kTenant, "caf\xc3\xa9",
        "tenant name 'caf\\xc3\\xa9' contains byte \\xc3; use letters, digits, '-', '_' and '.'"},
   };
