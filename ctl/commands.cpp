@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <iostream>
 
 #include "client.h"
@@ -77,6 +78,24 @@ int CmdStatus(const GlobalOptions& g) {
                                              : Str(t, "certificate") + ", expires " +
                                                    Str(t, "expires_at"));
     if (t->has("sha256_fingerprint")) rows.emplace_back("tls sha256", Str(t, "sha256_fingerprint"));
+  }
+ if (s->has("store")) {
+    auto st = s->getObject("store");
+    auto size = [&](const char* key) {
+      if (!st->has(key)) return std::string("?");
+      const double b = st->getValue<double>(key);
+      char buf[32];
+      if (b >= 1024.0 * 1024.0) {
+        std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024.0));
+      } else {
+        std::snprintf(buf, sizeof buf, "%.0f KiB", b / 1024.0);
+      }
+      return std::string(buf);
+    };
+    rows.emplace_back("store", Str(st, "path") + ", " + size("used_bytes") + " used of " +
+                                   size("map_bytes") + " mapped");
+    rows.emplace_back("audit log", "seq " + Str(st, "audit_last_seq") + ", last hash " +
+                                       Str(st, "audit_last_hash"));
   }
   rows.emplace_back("analysis", "libtorch " + Str(a, "torch_version") + " on " + Str(a, "device") +
                                     ", " + Str(a, "threads") + " threads");

@@ -328,6 +328,18 @@ int SigmadApp::Serve(const Config& loaded) {
   facts.max_clients = config.control.max_clients;
   facts.watchdog = notify::WatchdogInterval();
   facts.started_at = clock_.Now();
+  store::Vault* vault_ptr = vault.value().get();
+  facts.store_status = [vault_ptr, audit_ptr, store_dir]() -> Poco::Dynamic::Var {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("path", store_dir.string());
+    if (auto info = vault_ptr->env().Info(); info.ok()) {
+      o->set("used_bytes", static_cast<Poco::UInt64>(info.value().used_bytes));
+      o->set("map_bytes", static_cast<Poco::UInt64>(info.value().map_bytes));
+    }
+    o->set("audit_last_seq", audit_ptr->last_seq());
+    o->set("audit_last_hash", audit::DigestHex(audit_ptr->last_hash()));
+    return o;
+  };
 
   control::Dispatcher dispatcher;
   control::Server server(opts, dispatcher);

@@ -75,6 +75,7 @@ void RegisterAppMethods(control::Dispatcher& dispatcher, const DaemonFacts& fact
       r->set("tls", t);
     }
 
+    if (facts.store_status) r->set("store", facts.store_status());
     const analysis::RuntimeInfo rt = analysis::Runtime();
     Object::Ptr a = NewObject();
     a->set("torch_version", rt.torch_version);

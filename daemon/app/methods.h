@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,8 @@ struct DaemonFacts {
   int max_clients = 0;
   std::optional<std::chrono::microseconds> watchdog;
   Clock::WallTime started_at;
+  // The "store" object of status (path, sizes, audit log position), made on demand.
+  std::function<Poco::Dynamic::Var()> store_status;
 };
 
 // Registers "status" and "version". `server` is read for live connection counts.

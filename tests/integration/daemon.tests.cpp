@@ -77,6 +77,8 @@ TEST_CASE("sigmactl status shows the running dev daemon", "[integration][status]
     CHECK(kv["socket"] == d.socket().string());
     CHECK_THAT(kv["uptime"], Catch::Matches(R"(\d+s \(since \d{4}-.*Z\))"));
     CHECK_THAT(kv["analysis"], Catch::StartsWith("libtorch 1."));
+    CHECK_THAT(kv["store"], Catch::Matches(d.dir().string() + R"(/store, \d+ KiB used of 64\.0 MiB mapped)"));
+    CHECK_THAT(kv["audit log"], Catch::Matches(R"(seq \d+, last hash [0-9a-f]{64})"));
   }
 
   SECTION("--json prints exactly the daemon's result") {
@@ -92,6 +94,9 @@ TEST_CASE("sigmactl status shows the running dev daemon", "[integration][status]
                                                            R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)"));
     CHECK(s->getObject("control")->getValue<int>("active_clients") >= 1);
     CHECK(s->getObject("tls")->getValue<std::string>("sha256_fingerprint").size() == 95);
+    auto store = s->getObject("store");
+    CHECK(store->getValue<std::string>("path") == (d.dir() / "store").string());
+    CHECK(store->getValue<long long>("audit_last_seq") >= 1);  // this access, at least
   }
 
   SECTION("SIGMAD_SOCKET names the socket when --socket is absent") {
