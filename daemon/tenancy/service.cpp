@@ -4,6 +4,7 @@
 #include <Poco/JSON/Parser.h>
 #include <openssl/rand.h>
 
+#include <array>
 #include <sstream>
 
 #include "store/keys.h"
@@ -117,6 +118,34 @@ Result<size_t> CountUnder(const store::ReadTxn& txn, const store::Table& table,
 Status NotFound(const char* kind, std::string_view path) {
   return Status::Error("not_found", std::string(kind) + " '" + std::string(path) +
                                         "' does not exist");
+}
+
+using TablePath = std::array<const store::Table*, 3>;  // tenants, projects, tasks
+
+// The entries a path names: parts[0] a tenant, parts[1] one of its projects, parts[2]
+// one of that project's tasks (as many as `parts` holds). A missing one is "not_found"
+// naming the path up to it.
+Result<std::vector<Entry>> Locate(const store::Vault& vault, const store::ReadTxn& txn,
+                                  const TablePath& tables, const std::vector<std::string>& parts) {
+  static const char* kinds[] = {"tenant", "project", "task"};
+  std::vector<Entry> found;
+  std::string prefix, path;
+  for (size_t i = 0; i < parts.size() && i < tables.size(); ++i) {
+    path += (i ? "/" : "") + parts[i];
+    auto e = FindByName(vault, txn, *tables[i], prefix, parts[i]);
+    if (!e.ok()) return e.status();
+    if (!e.value()) return NotFound(kinds[i], path);
+    prefix += KeyBuilder().U64(e.value()->id).Build();
+    found.push_back(std::move(*e.value()));
+  }
+  return found;
+}
+
+// Passes `s` up, keeping it in *refused when it refuses the request (a name not found)
+// rather than reporting a failing store.
+Status Note(Status s, Status* refused) {
+  if (s.code() == "not_found") *refused = s;
+  return s;
 }
 
 }  // namespace
@@ -282,10 +311,9 @@ Result<ProjectInfo> TenancyService::CreateProject(const Actor& actor, std::strin
   Status refused;
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
     refused = Status::Ok();
-    auto tenant = FindByName(vault_, txn, t_.tenants, "", tenant_name);
-    if (!tenant.ok()) return tenant.status();
-    if (!tenant.value()) return refused = NotFound("tenant", tenant_name);
-    const Entry& t = *tenant.value();
+    auto found = Locate(vault_, txn, Path(), {tenant_name});
+    if (!found.ok()) return Note(found.status(), &refused);
+    const Entry& t = found.value()[0];
     const std::string prefix = KeyBuilder().U64(t.id).Build();
     auto existing = FindByName(vault_, txn, t_.projects, prefix, e.name);
     if (!existing.ok()) return existing.status();
@@ -324,15 +352,10 @@ Result<Deleted> TenancyService::DeleteProject(const Actor& actor, std::string_vi
   Status refused;
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
     refused = Status::Ok();
-    auto tenant = FindByName(vault_, txn, t_.tenants, "", tenant_name);
-    if (!tenant.ok()) return tenant.status();
-    if (!tenant.value()) return refused = NotFound("tenant", tenant_name);
-    const Entry& t = *tenant.value();
-    auto project = FindByName(vault_, txn, t_.projects, KeyBuilder().U64(t.id).Build(),
-                              parts.value()[1]);
-    if (!project.ok()) return project.status();
-    if (!project.value()) return refused = NotFound("project", path);
-    const Entry& p = *project.value();
+    auto found = Locate(vault_, txn, Path(), parts.value());
+    if (!found.ok()) return Note(found.status(), &refused);
+    const Entry& t = found.value()[0];
+    const Entry& p = found.value()[1];
     done.path = t.name + "/" + p.name;
     const std::string tasks_prefix = KeyBuilder().U64(t.id).U64(p.id).Build();
     auto tasks = CountUnder(txn, t_.tasks, tasks_prefix);
@@ -373,17 +396,10 @@ Result<TaskInfo> TenancyService::CreateTask(const Actor& actor, std::string_view
   Status refused;
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
     refused = Status::Ok();
-    auto tenant = FindByName(vault_, txn, t_.tenants, "", tenant_name);
-    if (!tenant.ok()) return tenant.status();
-    if (!tenant.value()) return refused = NotFound("tenant", tenant_name);
-    const Entry& t = *tenant.value();
-    auto project = FindByName(vault_, txn, t_.projects, KeyBuilder().U64(t.id).Build(),
-                              parts.value()[1]);
-    if (!project.ok()) return project.status();
-    if (!project.value()) {
-      return refused = NotFound("project", tenant_name + "/" + parts.value()[1]);
-    }
-    const Entry& p = *project.value();
+    auto found = Locate(vault_, txn, Path(), {tenant_name, parts.value()[1]});
+    if (!found.ok()) return Note(found.status(), &refused);
+    const Entry& t = found.value()[0];
+    const Entry& p = found.value()[1];
     const std::string prefix = KeyBuilder().U64(t.id).U64(p.id).Build();
     auto existing = FindByName(vault_, txn, t_.tasks, prefix, e.name);
     if (!existing.ok()) return existing.status();
@@ -410,15 +426,10 @@ Result<std::vector<TaskInfo>> TenancyService::ListTasks(std::string_view project
   if (!parts.ok()) return parts.status();
   std::vector<TaskInfo> out;
   Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
-    auto tenant = FindByName(vault_, txn, t_.tenants, "", parts.value()[0]);
-    if (!tenant.ok()) return tenant.status();
-    if (!tenant.value()) return NotFound("tenant", parts.value()[0]);
-    const Entry& t = *tenant.value();
-    auto project = FindByName(vault_, txn, t_.projects, KeyBuilder().U64(t.id).Build(),
-                              parts.value()[1]);
-    if (!project.ok()) return project.status();
-    if (!project.value()) return NotFound("project", project_path);
-    const Entry& p = *project.value();
+    auto found = Locate(vault_, txn, Path(), parts.value());
+    if (!found.ok()) return found.status();
+    const Entry& t = found.value()[0];
+    const Entry& p = found.value()[1];
     auto entries = ListEntries(vault_, txn, t_.tasks, KeyBuilder().U64(t.id).U64(p.id).Build());
     if (!entries.ok()) return entries.status();
     for (auto& e : entries.value()) {
@@ -440,24 +451,13 @@ Result<Deleted> TenancyService::DeleteTask(const Actor& actor, std::string_view 
   Status refused;
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
     refused = Status::Ok();
-    auto tenant = FindByName(vault_, txn, t_.tenants, "", tenant_name);
-    if (!tenant.ok()) return tenant.status();
-    if (!tenant.value()) return refused = NotFound("tenant", tenant_name);
-    const Entry& t = *tenant.value();
-    auto project = FindByName(vault_, txn, t_.projects, KeyBuilder().U64(t.id).Build(),
-                              parts.value()[1]);
-    if (!project.ok()) return project.status();
-    if (!project.value()) {
-      return refused = NotFound("project", tenant_name + "/" + parts.value()[1]);
-    }
-    const Entry& p = *project.value();
-    auto task = FindByName(vault_, txn, t_.tasks, KeyBuilder().U64(t.id).U64(p.id).Build(),
-                           parts.value()[2]);
-    if (!task.ok()) return task.status();
-    if (!task.value()) return refused = NotFound("task", path);
-    done.path = t.name + "/" + p.name + "/" + task.value()->name;
-    auto gone =
-        txn.Delete(t_.tasks.dbi, KeyBuilder().U64(t.id).U64(p.id).U64(task.value()->id).Build());
+    auto found = Locate(vault_, txn, Path(), parts.value());
+    if (!found.ok()) return Note(found.status(), &refused);
+    const Entry& t = found.value()[0];
+    const Entry& p = found.value()[1];
+    const Entry& k = found.value()[2];
+    done.path = t.name + "/" + p.name + "/" + k.name;
+    auto gone = txn.Delete(t_.tasks.dbi, KeyBuilder().U64(t.id).U64(p.id).U64(k.id).Build());
     if (!gone.ok()) return gone.status();
     return a.Append(Fields(actor, t.name, kAction, done.path, std::string(audit::kOutcomeOk)));
   });

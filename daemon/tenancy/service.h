@@ -17,6 +17,7 @@
 // the audit log.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -95,6 +96,10 @@ class TenancyService {
   TenancyService(store::Vault& vault, audit::AuditLog& audit, const Clock& clock, Tables t)
       : vault_(vault), audit_(audit), clock_(clock), t_(t) {}
 
+  // The tables a TENANT/PROJECT/TASK path walks through, in that order.
+  std::array<const store::Table*, 3> Path() const {
+    return {&t_.tenants, &t_.projects, &t_.tasks};
+  }
   // Audits a refused operation and returns its status.
   Status Refuse(const Actor& actor, std::string_view tenant, std::string_view action,
                 std::string_view target, Status why);
