@@ -68,6 +68,18 @@ Result<uint64_t> NewId() {
   return id;
 }
 
+// A new record's entry: a fresh id, the time (to the millisecond, as stored), the actor.
+Result<Entry> NewEntry(std::string name, const Actor& actor, Time now) {
+  auto id = NewId();
+  if (!id.ok()) return id.status();
+  Entry e;
+  e.id = id.value();
+  e.name = std::move(name);
+  e.created = std::chrono::floor<std::chrono::milliseconds>(now);
+  e.created_by = actor.name;
+  return e;
+}
+
 // The entry named `name` (case-insensitively) among the keys under `prefix`.
 Result<std::optional<Entry>> FindByName(const store::Vault& vault, const store::ReadTxn& txn,
                                         const store::Table& table, std::string_view prefix,
@@ -195,13 +207,9 @@ Result<TenantInfo> TenancyService::CreateTenant(const Actor& actor, std::string_
   if (Status s = ValidateName(Kind::kTenant, name); !s.ok()) {
     return Refuse(actor, "", kAction, "", s);
   }
-  Entry e;
-  e.name = name;
-  e.created = std::chrono::floor<std::chrono::milliseconds>(clock_.Now());
-  e.created_by = actor.name;
-  auto id = NewId();
-  if (!id.ok()) return id.status();
-  e.id = id.value();
+  auto made = NewEntry(std::string(name), actor, clock_.Now());
+  if (!made.ok()) return made.status();
+  Entry& e = made.value();
   Status refused;
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
     refused = Status::Ok();
@@ -300,13 +308,9 @@ Result<ProjectInfo> TenancyService::CreateProject(const Actor& actor, std::strin
   auto parts = ParsePath(path, 2);
   if (!parts.ok()) return Refuse(actor, "", kAction, "", parts.status());
   const std::string& tenant_name = parts.value()[0];
-  Entry e;
-  e.name = parts.value()[1];
-  e.created = std::chrono::floor<std::chrono::milliseconds>(clock_.Now());
-  e.created_by = actor.name;
-  auto id = NewId();
-  if (!id.ok()) return id.status();
-  e.id = id.value();
+  auto made = NewEntry(std::string(parts.value()[1]), actor, clock_.Now());
+  if (!made.ok()) return made.status();
+  Entry& e = made.value();
   ProjectInfo info;
   Status refused;
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
@@ -385,13 +389,9 @@ Result<TaskInfo> TenancyService::CreateTask(const Actor& actor, std::string_view
   auto parts = ParsePath(path, 3);
   if (!parts.ok()) return Refuse(actor, "", kAction, "", parts.status());
   const std::string& tenant_name = parts.value()[0];
-  Entry e;
-  e.name = parts.value()[2];
-  e.created = std::chrono::floor<std::chrono::milliseconds>(clock_.Now());
-  e.created_by = actor.name;
-  auto id = NewId();
-  if (!id.ok()) return id.status();
-  e.id = id.value();
+  auto made = NewEntry(std::string(parts.value()[2]), actor, clock_.Now());
+  if (!made.ok()) return made.status();
+  Entry& e = made.value();
   TaskInfo info;
   Status refused;
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
