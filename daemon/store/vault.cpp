@@ -382,7 +382,7 @@ Result<Vault::RewrapStep> Vault::Rewrap(WriteTxn& txn, uint64_t tenant,
     if (!holds(table) || table.dbi.name() < step.next.table) continue;
     if (table.dbi.name() != step.next.table) step.next = {table.dbi.name(), "", false};
     // Collect this table's candidates after last_key; re-seal after the cursor is gone.
-    std::vector<std::pair<std::string, std::string>> todo;
+    std::vector<std::pair<std::string, std::string>> stale;
     bool table_done = true;
     {
       auto cursor = txn.OpenCursor(table.dbi);
@@ -393,17 +393,17 @@ Result<Vault::RewrapStep> Vault::Rewrap(WriteTxn& txn, uint64_t tenant,
         if (!m.ok()) return m;
         if (!c.valid() || c.key().substr(0, prefix.size()) != prefix) break;
         if (c.key() == step.next.last_key) continue;
-        if (step.resealed + todo.size() >= max_values || scanned >= max_scanned) {
+        if (step.resealed + stale.size() >= max_values || scanned >= max_scanned) {
           table_done = false;
           break;
         }
         ++scanned;
         step.next.last_key = c.key();
         auto term = crypto::Aead::PeekTerm(c.value());
-        if (term.ok() && term.value() < *current) todo.emplace_back(c.key(), c.value());
+        if (term.ok() && term.value() < *current) stale.emplace_back(c.key(), c.value());
       }
     }
-    for (const auto& [key, value] : todo) {
+    for (const auto& [key, value] : stale) {
       if (Status o = Open(table, key, tenant, value, &plain); !o.ok()) return o;
       if (Status p = Put(txn, table, key, tenant, plain); !p.ok()) return p;
       ++step.resealed;
