@@ -9,7 +9,8 @@
 namespace sigmad::store {
 namespace {
 
-std::string V(uint64_t version) { return "v" + std::to_string(version); }
+// (Appending rather than "v" + to_string(...) dodges GCC 12's false -Wrestrict, PR105329.)
+std::string V(uint64_t version) { return std::string("v").append(std::to_string(version)); }
 
 }  // namespace
 
