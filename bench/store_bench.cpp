@@ -82,7 +82,7 @@ Result<std::unique_ptr<Material>> MakeMaterial(const Options& opt, Fixture& fx,
   m->scratch.assign(size, '\0');
   for (size_t i = 0; i < kPool; ++i) {
     const std::string& value = fx.values[i];
-    m->aads.push_back(store::Vault::Aad(*fx.table, fx.keys[i], kTenant));
+    m->aads.emplace_back(store::Vault::Aad(*fx.table, fx.keys[i], kTenant).view());
     m->header_aads.push_back(kHeader + m->aads[i]);
     for (const bool with_aad : {false, true}) {
       RawSealed& rs = with_aad ? m->raw_aad[i] : m->raw[i];
@@ -176,10 +176,9 @@ Faults CountFaults() {
 constexpr size_t kPrefetchBytes = 2048;
 
 enum class Fetch {
-  kNone,              // as Vault::Get: open straight from the memory map
-  kPrefetch,          // prefetch the sealed value's first kPrefetchBytes, then build the AAD, open
-  kCopy,              // copy the sealed value out (independent loads), then open the copy
-  kPrefetchStackAad,  // kPrefetch, and the AAD built in a stack buffer (no allocation)
+  kNone,      // open straight from the memory map
+  kPrefetch,  // as Vault::Get: prefetch the sealed value's first kPrefetchBytes, then open
+  kCopy,      // copy the sealed value out (independent loads), then open the copy
 };
 
 // Vault::Get from its public parts, with a choice of how the sealed bytes are fetched.
@@ -190,7 +189,7 @@ Status ProtoGet(const ReadTxn& txn, store::Vault& vault, const store::Table& tab
   if (!got.value()) return Fail("proto get: key missing");
   std::string_view sealed = *got.value();
   std::string copy;
-  if (fetch == Fetch::kPrefetch || fetch == Fetch::kPrefetchStackAad) {
+  if (fetch == Fetch::kPrefetch) {
     // The first lines only: past them the hardware's stream prefetcher keeps up.
     const size_t lines = std::min(sealed.size(), kPrefetchBytes);
     for (size_t off = 0; off < lines; off += 64) __builtin_prefetch(sealed.data() + off);
@@ -199,24 +198,6 @@ Status ProtoGet(const ReadTxn& txn, store::Vault& vault, const store::Table& tab
     sealed = copy;
   }
   std::string plain;
-  if (fetch == Fetch::kPrefetchStackAad) {
-    // The bytes of Vault::Aad: name | 0x00 | key | tenant u64 big-endian.
-    char aad[256 + 1 + 511 + 8];
-    const std::string& name = table.dbi.name();
-    if (name.size() > 256) return Fail("table name too long for the stack AAD");
-    size_t at = 0;
-    std::memcpy(aad, name.data(), name.size());
-    at += name.size();
-    aad[at++] = '\0';
-    std::memcpy(aad + at, key.data(), key.size());
-    at += key.size();
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      aad[at++] = static_cast<char>((kTenant >> shift) & 0xFF);
-    }
-    Status s = vault.keyring().Open(kTenant, sealed, std::string_view(aad, at), &plain);
-    KeepAlive(plain.data());
-    return s;
-  }
   Status s = vault.keyring().Open(kTenant, sealed, store::Vault::Aad(table, key, kTenant), &plain);
   KeepAlive(plain.data());
   return s;
@@ -336,15 +317,12 @@ std::vector<Peer> GetPeers(Bench& b) {
       {"proto.get.prefetch", in_sealed([&b](const ReadTxn& txn, std::string_view key, size_t) {
          return ProtoGet(txn, b.vault(), b.table(), key, Fetch::kPrefetch);
        })},
-      {"proto.get.pf.aad", in_sealed([&b](const ReadTxn& txn, std::string_view key, size_t) {
-         return ProtoGet(txn, b.vault(), b.table(), key, Fetch::kPrefetchStackAad);
-       })},
       {"proto.get.copy", in_sealed([&b](const ReadTxn& txn, std::string_view key, size_t) {
          return ProtoGet(txn, b.vault(), b.table(), key, Fetch::kCopy);
        })},
       {"vault.aad", loop([&b](size_t i) {  // keys in cache: the building alone
-         std::string aad = store::Vault::Aad(b.table(), b.fx.keys[i % kPool], kTenant);
-         KeepAlive(aad.data());
+         const store::RecordAad aad = store::Vault::Aad(b.table(), b.fx.keys[i % kPool], kTenant);
+         KeepAlive(aad.view().data());
          return Status::Ok();
        })},
       {"keyring.open", loop([&b](size_t i) {

@@ -1,6 +1,7 @@
 #include "store/vault.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "store/keys.h"
 
@@ -145,17 +146,20 @@ Result<Table> Vault::OpenTable(const std::string& name, Owner owner) {
   return table;
 }
 
-std::string Vault::Aad(const Table& table, std::string_view key, uint64_t tenant) {
-  const std::string& db = table.dbi.name();
-  std::string aad;
-  aad.reserve(db.size() + 1 + key.size() + 8);  // one allocation: this is on every read
-  aad.append(db);
-  aad.push_back('\0');
-  aad.append(key);
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    aad.push_back(static_cast<char>((tenant >> shift) & 0xFF));
+RecordAad::RecordAad(std::string_view db, std::string_view key, uint64_t tenant)
+    : size_(db.size() + 1 + key.size() + 8) {
+  char* p = inline_;
+  if (size_ > sizeof inline_) {
+    heap_.resize(size_);
+    p = heap_.data();
   }
-  return aad;
+  data_ = p;
+  std::memcpy(p, db.data(), db.size());
+  p += db.size();
+  *p++ = '\0';
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  for (int shift = 56; shift >= 0; shift -= 8) *p++ = static_cast<char>((tenant >> shift) & 0xFF);
 }
 
 Status Vault::Put(WriteTxn& txn, const Table& table, std::string_view key, uint64_t tenant,

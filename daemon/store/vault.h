@@ -58,6 +58,25 @@ struct Table {
   uint64_t TenantOf(std::string_view key) const;
 };
 
+// The associated data of a sealed value: db name | 0x00 | LMDB key | tenant u64
+// (big-endian). Built on every read and write, so it lives on the stack when it fits
+// (every store table does: names are short, keys a few ids) and on the heap otherwise.
+class RecordAad {
+ public:
+  RecordAad(std::string_view db, std::string_view key, uint64_t tenant);
+  RecordAad(const RecordAad&) = delete;
+  RecordAad& operator=(const RecordAad&) = delete;
+
+  std::string_view view() const { return {data_, size_}; }
+  operator std::string_view() const { return view(); }  // NOLINT: a view of the bytes
+
+ private:
+  char inline_[128];
+  std::string heap_;  // used only when the bytes do not fit inline_
+  const char* data_;
+  size_t size_;
+};
+
 // What `store verify` found.
 struct VerifyReport {
   struct Db {
@@ -88,7 +107,9 @@ class Vault {
   Result<Table> OpenTable(const std::string& name, Owner owner);
 
   // The associated data of a value: binds DB, key and tenant.
-  static std::string Aad(const Table& table, std::string_view key, uint64_t tenant);
+  static RecordAad Aad(const Table& table, std::string_view key, uint64_t tenant) {
+    return RecordAad(table.dbi.name(), key, tenant);
+  }
 
   // Seals `plaintext` for `tenant` and stores it under `key`.
   Status Put(WriteTxn& txn, const Table& table, std::string_view key, uint64_t tenant,

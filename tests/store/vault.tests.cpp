@@ -358,8 +358,21 @@ TEST_CASE("Vault::Aad binds the DB name, the key and the tenant", "[store][vault
   auto vault = OpenVault(dir.path(), clock);
   const Table things = OpenTable(*vault, "things", Owner::kTenantFirst);
   const std::string key("k\0y", 3);
-  CHECK(Vault::Aad(things, key, 0x0102030405060708) ==
+  CHECK(Vault::Aad(things, key, 0x0102030405060708).view() ==
         std::string("things\0k\0y\x01\x02\x03\x04\x05\x06\x07\x08", 18));
+}
+
+TEST_CASE("RecordAad holds long names and keys too", "[store][vault]") {
+  // Short AADs live inside the object, longer ones on the heap: both give the same bytes.
+  for (const size_t key_size : {0, 1, 100, 118, 119, 120, 511}) {
+    INFO("key of " << key_size << " bytes");
+    const std::string key(key_size, '\xab');
+    const RecordAad aad("things", key, 0x0102030405060708);
+    CHECK(aad.view() == "things" + std::string(1, '\0') + key +
+                            std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  }
+  const std::string db(300, 'd');
+  CHECK(RecordAad(db, "k", 0).view() == db + std::string("\0k", 2) + std::string(8, '\0'));
 }
 
 TEST_CASE("A sealed value moved to another key, DB or tenant does not open", "[store][vault]") {
