@@ -158,12 +158,17 @@ Result<std::unique_ptr<Aead>> Aead::Create(const SecretBytes& key) {
 
 Aead::~Aead() {
   std::lock_guard lock(pool_mu_);
-  // EVP_CIPHER_CTX_free cleanses the key schedule.
+  // EVP_CIPHER_CTX_free cleanses the key schedule (and accepts nullptr).
+  for (auto& spare : spare_) EVP_CIPHER_CTX_free(spare.exchange(nullptr));
   for (EVP_CIPHER_CTX* ctx : encrypt_pool_) EVP_CIPHER_CTX_free(ctx);
   for (EVP_CIPHER_CTX* ctx : decrypt_pool_) EVP_CIPHER_CTX_free(ctx);
 }
 
 EVP_CIPHER_CTX* Aead::Take(Direction dir) const {
+  if (EVP_CIPHER_CTX* ctx = spare_[static_cast<int>(dir)].exchange(nullptr, std::memory_order_acquire);
+      ctx != nullptr) {
+    return ctx;
+  }
   {
     std::lock_guard lock(pool_mu_);
     std::vector<EVP_CIPHER_CTX*>& pool = dir == Direction::kEncrypt ? encrypt_pool_ : decrypt_pool_;
@@ -188,6 +193,11 @@ EVP_CIPHER_CTX* Aead::Take(Direction dir) const {
 }
 
 void Aead::Give(Direction dir, EVP_CIPHER_CTX* ctx) const {
+  EVP_CIPHER_CTX* empty = nullptr;
+  if (spare_[static_cast<int>(dir)].compare_exchange_strong(empty, ctx, std::memory_order_release,
+                                                             std::memory_order_relaxed)) {
+    return;
+  }
   {
     std::lock_guard lock(pool_mu_);
     std::vector<EVP_CIPHER_CTX*>& pool = dir == Direction::kEncrypt ? encrypt_pool_ : decrypt_pool_;

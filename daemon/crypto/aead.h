@@ -24,6 +24,7 @@
 
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -86,6 +87,9 @@ class Aead {
   Status OpenInto(std::string_view sealed, std::string_view aad, std::string* out) const;
 
   const SecretBytes key_;
+  // One context per direction held outside the pool: the usual call (one at a time per
+  // key) takes and returns it with one atomic exchange each, no lock.
+  mutable std::atomic<EVP_CIPHER_CTX*> spare_[2] = {nullptr, nullptr};
   mutable std::mutex pool_mu_;
   mutable std::vector<EVP_CIPHER_CTX*> encrypt_pool_;  // GUARDED_BY(pool_mu_)
   mutable std::vector<EVP_CIPHER_CTX*> decrypt_pool_;  // GUARDED_BY(pool_mu_)
