@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "crypto/keyring.h"
 #include "crypto/master_key.h"
+#include "store/keys.h"
 #include "store/vault.h"
 #include "support/temp_dir.h"
 #include "tenancy/service.h"
@@ -375,6 +376,102 @@ TEST_CASE("KeyService::Rotate makes a new term for the system key or a tenant's"
     CHECK(Ok(f.keys->KeyStatus()).size() == 3);
     CHECK(f.vault->keyring().CurrentTerm(kSystemTenant) == 1u);
   }
+}
+
+// The key of value i of `tenant` in a kTenantFirst test table.
+std::string ThingKey(uint64_t tenant, uint32_t i) {
+  return sigmad::store::KeyBuilder().U64(tenant).U32(i).Build();
+}
+
+TEST_CASE("KeyService: a rewrap a previous run left half done resumes at Start",
+          "[keys][service][rewrap]") {
+  Setup s;
+  FakeClock clock{Time(milliseconds(kStartMs))};
+  Fixture f(s.store, s.key_path, clock, false);
+  const TenantInfo acme = Ok(f.tenancy->CreateTenant(kRoot, "acme"));
+  const TenantInfo globex = Ok(f.tenancy->CreateTenant(kRoot, "globex"));
+  constexpr uint32_t kThings = 600;  // three of the worker's 256-value batches
+  auto things = Ok(f.vault->OpenTable("things", sigmad::store::Owner::kTenantFirst));
+  REQUIRE_OK(f.vault->env().Update([&](sigmad::store::WriteTxn& txn) -> Status {
+    for (uint32_t i = 0; i < kThings; ++i) {
+      for (uint64_t t : {acme.id, globex.id}) {
+        if (Status p = f.vault->Put(txn, things, ThingKey(t, i), t, "thing " + std::to_string(i));
+            !p.ok()) {
+          return p;
+        }
+      }
+    }
+    return Status::Ok();
+  }));
+  auto old_values = [&](uint64_t tenant, uint32_t current) {
+    size_t n = 0;
+    REQUIRE_OK(f.vault->env().View([&](sigmad::store::ReadTxn& txn) -> Status {
+      auto counts = f.vault->CountByTerm(txn);
+      if (!counts.ok()) return counts.status();
+      for (const auto& [k, count] : counts.value()) {
+        if (k.first == tenant && k.second < current) n += count;
+      }
+      return Status::Ok();
+    }));
+    return n;
+  };
+
+  // The worker is not running: the job is saved with the rotation and waits.
+  const Rotated r = Ok(f.keys->Rotate(kRoot, "acme", /*rewrap=*/true));
+  REQUIRE(r.term == 2u);
+  REQUIRE(r.values_under_old_terms == kThings + 1);  // the things and the tenant record
+  // What a run that crashed after its first batch leaves: one committed step and its
+  // saved position.
+  REQUIRE_OK(f.vault->env().Update([&](sigmad::store::WriteTxn& txn) -> Status {
+    auto jobs = f.vault->PendingRewraps(txn);
+    if (!jobs.ok()) return jobs.status();
+    REQUIRE(jobs.value().size() == 1);
+    auto step = f.vault->Rewrap(txn, acme.id, jobs.value()[0].second, 256);
+    if (!step.ok()) return step.status();
+    CHECK(step.value().resealed == 256u);
+    REQUIRE_FALSE(step.value().next.done);
+    return f.vault->SaveRewrap(txn, acme.id, step.value().next);
+  }));
+  REQUIRE(old_values(acme.id, 2) == kThings + 1 - 256);
+
+  // Restart: the job comes back from the store and the worker finishes it.
+  f.Reopen(s.store, s.key_path, clock, false);
+  things = Ok(f.vault->OpenTable("things", sigmad::store::Owner::kTenantFirst));
+  const uint64_t seq_before = f.log->last_seq();
+  f.keys->Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const RewrapProgress p = f.keys->WaitRewrap(
+      acme.id, [](const RewrapProgress&) { return true; },
+      [&] { return std::chrono::steady_clock::now() > deadline; });
+  INFO(p.error);
+  REQUIRE(p.done);
+  CHECK(p.resealed == kThings + 1 - 256);  // only what the first run had not done
+  CHECK(old_values(acme.id, 2) == 0);
+  CHECK(old_values(globex.id, 2) == kThings + 1);  // another tenant's values untouched
+  REQUIRE_OK(f.vault->env().View([&](sigmad::store::ReadTxn& txn) -> Status {
+    auto jobs = f.vault->PendingRewraps(txn);
+    if (!jobs.ok()) return jobs.status();
+    CHECK(jobs.value().empty());
+    for (uint32_t i = 0; i < kThings; ++i) {
+      for (uint64_t t : {acme.id, globex.id}) {
+        auto got = f.vault->Get(txn, things, ThingKey(t, i), t);
+        if (!got.ok()) return got.status();
+        REQUIRE(got.value().has_value());
+        CHECK(*got.value() == "thing " + std::to_string(i));
+      }
+    }
+    return Status::Ok();
+  }));
+  // The finished job is audited once, by the worker, with the count of this run.
+  const auto records = RecordsFrom(*f.log, seq_before + 1);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].fields.action == "key.rewrap");
+  CHECK(records[0].fields.tenant == "acme");
+  CHECK(records[0].fields.actor == "sigmad");
+  CHECK(records[0].fields.details == std::to_string(kThings + 1 - 256) +
+                                         " value(s) re-sealed under the current term");
+  CheckAuditVerifies(*f.log);
+  f.keys->Stop();
 }
 
 TEST_CASE("KeyService::RotateMaster re-wraps every key under the new master key",
