@@ -177,7 +177,8 @@ constexpr size_t kPrefetchBytes = 2048;
 
 enum class Fetch {
   kNone,      // open straight from the memory map
-  kPrefetch,  // as Vault::Get: prefetch the sealed value's first kPrefetchBytes, then open
+  kPrefetch,  // prefetch the sealed value's first kPrefetchBytes, then open (Vault::Get
+              // does this for values up to 8 KiB)
   kCopy,      // copy the sealed value out (independent loads), then open the copy
 };
 

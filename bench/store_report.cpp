@@ -140,8 +140,8 @@ void PrintBreakdown(const std::vector<SizeReport>& reports) {
       "  floor.seq: plain get + copy, then raw GCM open of a value in cache, in one loop;\n"
       "  proto.get: Vault::Get rebuilt from its public parts without the prefetch;\n"
       "  .prefetch: with the first 2 KiB of the sealed value prefetched right after the\n"
-      "  lookup (as Vault::Get does); .copy: with the sealed value copied out before it is\n"
-      "  opened; gcm.cold: raw GCM on values spread over\n"
+      "  lookup, at every size (Vault::Get does it up to 8 KiB); .copy: with the sealed\n"
+      "  value copied out before it is opened; gcm.cold: raw GCM on values spread over\n"
       "  --cold-mib of memory, in random order; +cold = what coming from memory adds.\n",
       kPool);
 }
