@@ -1,0 +1,19 @@
+// The set rules of policy/set.h: contradictions inside a document or between
+// documents that each passed their schema.
+#pragma once
+
+#include <vector>
+
+#include "policy/set.h"
+
+namespace sigmad::policy {
+
+// Appends one diagnostic per broken rule. `documents` holds at most one per kind.
+void CheckRules(const std::vector<Document>& documents, std::vector<Diagnostic>* errors);
+
+// How long a BackupPolicy's retention may keep a backup, in days (keepDays, or for GFS
+// the longest of daily, weekly * 7 and monthly * 35: first Sundays of two months can be
+// 35 days apart), from a schema-valid document.
+long long LongestKeepDays(const YAML::Node& backup_policy);
+
+}  // namespace sigmad::policy

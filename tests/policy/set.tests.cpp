@@ -1,0 +1,202 @@
+#include "policy/set.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/temp_dir.h"
+
+namespace {
+
+using sigmad::policy::CheckSchemas;
+using sigmad::policy::Kinds;
+using sigmad::policy::LoadedSet;
+using sigmad::policy::LoadSet;
+using sigmad::policy::ParseSet;
+using sigmad::testing::TempDir;
+using sigmad::testing::WriteFile;
+namespace fs = std::filesystem;
+
+const fs::path kPolicies = fs::path(SIGMAD_SOURCE_DIR) / "policies";
+
+std::string Shown(const LoadedSet& set) {
+  std::string out;
+  for (const auto& e : set.errors) out += e.ToString() + "\n";
+  return out;
+}
+
+LoadedSet One(const std::string& text) { return ParseSet({{"p.yaml", text}}); }
+
+// Minimal valid documents of the kinds the rules read; tests change one field.
+const std::string kBackup =
+    "apiVersion: sigmad.io/v1\n"
+    "kind: BackupPolicy\n"
+    "metadata:\n"
+    "  name: daily\n"
+    "spec:\n"
+    "  schedule:\n"
+    "    time: '01:00'\n"
+    "    days: [mon, tue, wed, thu, fri, sat, sun]\n"
+    "  target: /var/backups/sigmad\n"
+    "  retention:\n"
+    "    keepDays: 30\n"
+    "  verifyAfterBackup: true\n"
+    "  restoreDrill:\n"
+    "    days: [sun]\n"
+    "    time: '03:00'\n"
+    "  rpoHours: 24\n"
+    "  separateSite: true\n";
+
+const std::string kRetention =
+    "apiVersion: sigmad.io/v1\n"
+    "kind: RetentionPolicy\n"
+    "metadata:\n"
+    "  name: termination\n"
+    "spec:\n"
+    "  deleteTenantDataAfterDays: 90\n"
+    "  maxBackupAgeForDeletedDataDays: 120\n"
+    "  auditLogRetentionDays: 400\n";
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+TEST_CASE("policy: every embedded schema compiles", "[policy][set]") {
+  INFO(CheckSchemas().ToString());
+  CHECK(CheckSchemas().ok());
+  CHECK(Kinds() == std::vector<std::string>{"AccessPolicy", "BackupPolicy", "EncryptionPolicy",
+                                            "MaintenancePolicy", "NotificationPolicy",
+                                            "RetentionPolicy", "SecurityPolicy",
+                                            "StatusPagePolicy"});
+}
+
+TEST_CASE("policy: every shipped set validates and holds all eight kinds", "[policy][set]") {
+  for (const char* name : {"baseline", "meti", "strict"}) {
+    INFO(name);
+    const LoadedSet set = LoadSet(kPolicies / name);
+    CHECK(Shown(set).empty());
+    std::vector<std::string> kinds;
+    for (const auto& d : set.documents) kinds.push_back(d.kind);
+    std::sort(kinds.begin(), kinds.end());
+    CHECK(kinds == Kinds());
+  }
+}
+
+TEST_CASE("policy: the documents' envelope", "[policy][set]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"kind: Nope\n",
+       "p.yaml:1:7: 'kind' must be one of AccessPolicy, BackupPolicy, EncryptionPolicy, "
+       "MaintenancePolicy, NotificationPolicy, RetentionPolicy, SecurityPolicy, "
+       "StatusPagePolicy; got \"Nope\"\n"},
+      {"apiVersion: sigmad.io/v1\n",
+       "p.yaml:1:1: the document is missing required field 'kind' (one of AccessPolicy, "
+       "BackupPolicy, EncryptionPolicy, MaintenancePolicy, NotificationPolicy, RetentionPolicy, "
+       "SecurityPolicy, StatusPagePolicy)\n"},
+      {"- kind: BackupPolicy\n",
+       "p.yaml:1:1: a policy document must be a mapping with apiVersion, kind, metadata and "
+       "spec; got a list\n"},
+      {"kind: [BackupPolicy]\n",
+       "p.yaml:1:7: 'kind' must be one of AccessPolicy, BackupPolicy, EncryptionPolicy, "
+       "MaintenancePolicy, NotificationPolicy, RetentionPolicy, SecurityPolicy, "
+       "StatusPagePolicy; got a list\n"},
+      {"# only a comment\n", "p.yaml: holds no policy document\n"},
+      {"kind: BackupPolicy\nspec: {\n", "p.yaml:3:1: invalid YAML: end of map flow not found\n"},
+      {Replace(kBackup, "apiVersion: sigmad.io/v1", "apiVersion: sigmad.io/v2"),
+       "p.yaml:1:13: 'apiVersion' must be \"sigmad.io/v1\", got the string \"sigmad.io/v2\"\n"},
+      {Replace(kBackup, "  name: daily", "  name: Daily_Backups"),
+       "p.yaml:4:9: 'metadata.name' must match ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$, got "
+       "\"Daily_Backups\"\n"},
+  };
+  for (const auto& [text, expected] : cases) {
+    INFO(text);
+    const LoadedSet set = One(text);
+    CHECK(Shown(set) == expected);
+    CHECK(set.documents.empty());
+  }
+}
+
+TEST_CASE("policy: a set holds one document of each kind", "[policy][set]") {
+  const LoadedSet set =
+      ParseSet({{"a.yaml", kBackup}, {"b.yaml", "---\n" + Replace(kBackup, "name: daily", "name: other")}});
+  CHECK(Shown(set) ==
+        "b.yaml:2:1: a policy set holds one BackupPolicy; 'other' is another besides 'daily' at "
+        "a.yaml:1\n");
+  CHECK(set.documents.size() == 1);
+}
+
+TEST_CASE("policy: several documents in one file, each checked", "[policy][set]") {
+  const LoadedSet set = One(kBackup + "---\n" + kRetention + "---\n");
+  CHECK(Shown(set).empty());
+  REQUIRE(set.documents.size() == 2);
+  CHECK(set.documents[0].kind == "BackupPolicy");
+  CHECK(set.documents[1].kind == "RetentionPolicy");
+  CHECK(set.documents[1].line == 19);
+}
+
+TEST_CASE("policy: the set rules, one broken document each", "[policy][set][rules]") {
+  struct Case {
+    const char* what;
+    std::string text;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"retention shorter than the RPO",
+       Replace(Replace(kBackup, "keepDays: 30", "keepDays: 1"), "rpoHours: 24", "rpoHours: 48"),
+       "p.yaml:11:5: 'spec.retention' keeps a backup at most 24 hours, less than the RPO target "
+       "'spec.rpoHours' of 48 hours\n"},
+      {"schedule gaps longer than the RPO",
+       Replace(kBackup, "days: [mon, tue, wed, thu, fri, sat, sun]", "days: [mon, thu]"),
+       "p.yaml:8:11: 'spec.schedule.days' leaves up to 96 hours between backups, more than the "
+       "RPO target 'spec.rpoHours' of 24 hours\n"},
+      {"GFS keeping nothing",
+       Replace(kBackup, "keepDays: 30", "gfs: {daily: 0, weekly: 0, monthly: 0}"),
+       "p.yaml:11:10: 'spec.retention.gfs' keeps no backup: set daily, weekly or monthly above "
+       "0\n"},
+      {"deleted data outliving its limit in backups",
+       kBackup + "---\n" +
+           Replace(kRetention, "maxBackupAgeForDeletedDataDays: 120",
+                   "maxBackupAgeForDeletedDataDays: 100"),
+       "p.yaml:25:35: 'spec.maxBackupAgeForDeletedDataDays' is 100 days, but a terminated "
+       "tenant's data is deleted after 90 days ('spec.deleteTenantDataAfterDays') and "
+       "BackupPolicy 'daily' (p.yaml:1) keeps backups up to 30 days: the data can stay in "
+       "backups for 120 days\n"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    CHECK(Shown(One(c.text)) == c.expected);
+  }
+}
+
+TEST_CASE("policy: LoadSet reads a directory's YAML files in name order", "[policy][set]") {
+  TempDir dir;
+  WriteFile(dir / "20-retention.yaml", kRetention);
+  WriteFile(dir / "10-backup.yml", kBackup);
+  WriteFile(dir / "README.md", "not a policy");
+  WriteFile(dir / ".hidden.yaml", "kind: Nope\n");
+  const LoadedSet set = LoadSet(dir.path());
+  CHECK(Shown(set).empty());
+  REQUIRE(set.documents.size() == 2);
+  CHECK(set.documents[0].kind == "BackupPolicy");
+  CHECK(set.documents[0].file == (dir / "10-backup.yml").string());
+
+  SECTION("a missing path") {
+    CHECK(Shown(LoadSet(dir / "nope")) == (dir / "nope").string() +
+                                              ": cannot read: no such file or directory\n");
+  }
+  SECTION("a directory without policy files") {
+    fs::create_directory(dir / "empty");
+    CHECK(Shown(LoadSet(dir / "empty")) ==
+          (dir / "empty").string() + ": holds no policy files (*.yaml or *.yml)\n");
+  }
+  SECTION("one file") {
+    const LoadedSet one = LoadSet(dir / "10-backup.yml");
+    CHECK(Shown(one).empty());
+    CHECK(one.documents.size() == 1);
+  }
+}
+
+}  // namespace
