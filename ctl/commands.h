@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -66,5 +67,8 @@ int CmdAuditVerify(const GlobalOptions& g);
 int CmdAuditTail(const GlobalOptions& g, int n, const std::string& tenant, bool follow);
 int CmdAuditExport(const GlobalOptions& g, const std::string& since, const std::string& until,
                    const std::string& format);
+
+// Policies (policy.cpp). validate reads the files itself: no daemon is needed.
+int CmdPolicyValidate(const GlobalOptions& g, const std::vector<std::string>& paths);
 
 }  // namespace sigmad::ctl

@@ -127,6 +127,15 @@ int main(int argc, char** argv) {
   exp->add_option("--format", format, "jsonl (default) or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}));
 
+  std::vector<std::string> policy_paths;
+  auto* policy = group("policy", "check and manage the declarative security policies");
+  verb(policy, "validate",
+       "check policy sets (directories or files) without a daemon; problems are printed as "
+       "FILE:LINE:COL: message; exit 1 if any",
+       nullptr, nullptr, [&] { return CmdPolicyValidate(g, policy_paths); })
+      ->add_option("PATH", policy_paths, "a policy set directory or a policy file")
+      ->required();
+
   for (auto* sub : {status, version}) sub->footer(kFooter);
   app.parse_complete_callback(
       [&] { g.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)); });
