@@ -6,6 +6,7 @@ set(CMAKE_CXX_EXTENSIONS OFF)
 
 option(SIGMAD_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
 option(SIGMAD_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(SIGMAD_FUZZ "Build the libFuzzer targets in fuzz/ (clang only; implies sanitizers)" OFF)
 
 target_compile_options(sigmad_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
@@ -13,6 +14,14 @@ target_compile_options(sigmad_options INTERFACE
   -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
 if(SIGMAD_WARNINGS_AS_ERRORS)
   target_compile_options(sigmad_options INTERFACE -Werror)
+endif()
+if(SIGMAD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SIGMAD_FUZZ needs clang (libFuzzer); use the fuzz preset")
+  endif()
+  # Coverage instrumentation for libFuzzer in every library the targets link.
+  target_compile_options(sigmad_options INTERFACE -fsanitize=fuzzer-no-link)
+  set(SIGMAD_SANITIZE ON)
 endif()
 if(SIGMAD_SANITIZE)
   target_compile_options(sigmad_options INTERFACE
