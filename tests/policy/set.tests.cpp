@@ -105,6 +105,10 @@ TEST_CASE("policy: the documents' envelope", "[policy][set]") {
        "StatusPagePolicy; got a list\n"},
       {"# only a comment\n", "p.yaml: holds no policy document\n"},
       {"kind: BackupPolicy\nspec: {\n", "p.yaml:3:1: invalid YAML: end of map flow not found\n"},
+      // yaml-cpp 0.7's LoadAll never returns on these (issue #1040); found by the fuzzer.
+      {",\n", "p.yaml:1:1: invalid YAML: this is not a YAML document\n"},
+      {"# c\n\n  ,,\n", "p.yaml:3:3: invalid YAML: this is not a YAML document\n"},
+      {"--- # c\n~\n...\n", "p.yaml: holds no policy document\n"},
       {Replace(kBackup, "apiVersion: sigmad.io/v1", "apiVersion: sigmad.io/v2"),
        "p.yaml:1:13: 'apiVersion' must be \"sigmad.io/v1\", got the string \"sigmad.io/v2\"\n"},
       {Replace(kBackup, "  name: daily", "  name: Daily_Backups"),
@@ -126,6 +130,23 @@ TEST_CASE("policy: a set holds one document of each kind", "[policy][set]") {
         "b.yaml:2:1: a policy set holds one BackupPolicy; 'other' is another besides 'daily' at "
         "a.yaml:1\n");
   CHECK(set.documents.size() == 1);
+}
+
+TEST_CASE("policy: document markers, wherever the documents are", "[policy][set]") {
+  // A stray "," after a good document, and --- / ... markers in every position.
+  CHECK(Shown(One(kBackup + "---\n,\n")) ==
+        "p.yaml:19:1: invalid YAML: this is not a YAML document\n");
+  const LoadedSet set = One("%YAML 1.2\n---\n" + kBackup + "...\n--- # next\n" + kRetention);
+  CHECK(Shown(set).empty());
+  REQUIRE(set.documents.size() == 2);
+  CHECK(set.documents[1].line == 22);
+  // An error in the second document carries the stream's line number.
+  CHECK(Shown(One(kBackup + "---\n" +
+                  Replace(kRetention, "auditLogRetentionDays: 400", "auditLogRetentionDays: 0"))) ==
+        "p.yaml:26:26: 'spec.auditLogRetentionDays' must be at least 1, got 0\n");
+  std::string many;
+  for (int i = 0; i < 300; ++i) many += "---\n~\n";
+  CHECK(Shown(One(many)) == "p.yaml: holds more than 256 YAML documents\n");
 }
 
 TEST_CASE("policy: several documents in one file, each checked", "[policy][set]") {
