@@ -70,5 +70,8 @@ int CmdAuditExport(const GlobalOptions& g, const std::string& since, const std::
 
 // Policies (policy.cpp). validate reads the files itself: no daemon is needed.
 int CmdPolicyValidate(const GlobalOptions& g, const std::vector<std::string>& paths);
+// The active set (version 0) or version N, files verbatim; the versions so far.
+int CmdPolicyShow(const GlobalOptions& g, uint64_t version);
+int CmdPolicyHistory(const GlobalOptions& g);
 
 }  // namespace sigmad::ctl

@@ -135,6 +135,13 @@ int main(int argc, char** argv) {
        nullptr, nullptr, [&] { return CmdPolicyValidate(g, policy_paths); })
       ->add_option("PATH", policy_paths, "a policy set directory or a policy file")
       ->required();
+  uint64_t policy_version = 0;
+  verb(policy, "show", "print the active policy set (or --version N), files as applied",
+       nullptr, nullptr, [&] { return CmdPolicyShow(g, policy_version); })
+      ->add_option("--version", policy_version, "a version from 'policy history'")
+      ->check(CLI::PositiveNumber);
+  verb(policy, "history", "list the policy versions: when, by whom, from where", nullptr,
+       nullptr, [&] { return CmdPolicyHistory(g); });
 
   for (auto* sub : {status, version}) sub->footer(kFooter);
   app.parse_complete_callback(

@@ -66,3 +66,50 @@ int CmdPolicyValidate(const GlobalOptions& g, const std::vector<std::string>& pa
 }
 
 }  // namespace sigmad::ctl
+
+namespace sigmad::ctl {
+
+int CmdPolicyShow(const GlobalOptions& g, uint64_t version) {
+  using Poco::JSON::Object;
+  Object::Ptr params = new Object;
+  if (version != 0) params->set("version", static_cast<Poco::UInt64>(version));
+  auto r = CallDaemon(g, "policy.show", params);
+  if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(r.value()) << '\n';
+    return kExitOk;
+  }
+  auto o = r->extract<Object::Ptr>();
+  std::string kinds;
+  for (const auto& k : *o->getArray("kinds")) kinds += (kinds.empty() ? "" : " ") + k.toString();
+  std::cout << "# policy version " << Str(o, "version") << ", applied " << Str(o, "applied_at")
+            << " by " << Str(o, "actor") << " from " << Str(o, "source") << "\n# set hash "
+            << Str(o, "hash") << "\n# kinds: " << kinds << '\n';
+  for (const auto& f : *o->getArray("files")) {
+    auto fo = f.extract<Object::Ptr>();
+    std::cout << "\n# ---- " << Str(fo, "name") << " ----\n" << fo->getValue<std::string>("text");
+    const std::string text = fo->getValue<std::string>("text");
+    if (!text.empty() && text.back() != '\n') std::cout << '\n';
+  }
+  return kExitOk;
+}
+
+int CmdPolicyHistory(const GlobalOptions& g) {
+  using Poco::JSON::Object;
+  auto r = CallDaemon(g, "policy.history");
+  if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(r.value()) << '\n';
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : *r->extract<Object::Ptr>()->getArray("versions")) {
+    auto o = v.extract<Object::Ptr>();
+    rows.push_back({Str(o, "version"), Str(o, "applied_at"), Str(o, "actor"),
+                    Str(o, "hash").substr(0, 12), Str(o, "source")});
+  }
+  PrintTable(std::cout, {"VERSION", "APPLIED", "ACTOR", "HASH", "SOURCE"}, rows);
+  return kExitOk;
+}
+
+}  // namespace sigmad::ctl

@@ -32,6 +32,8 @@ struct Config {
   log::Level log_level = log::Level::kInfo;
   ControlConfig control;
   int drain_timeout_seconds = 30;  // SIGTERM waits this long for in-flight requests
+  // The policy set loaded on start and SIGHUP. Dev mode: DIR/policies.d.
+  std::filesystem::path policies_dir = "/etc/sigmad/policies.d";
 };
 
 // Limits enforced by validation (also the documented ranges).

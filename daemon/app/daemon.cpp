@@ -13,6 +13,7 @@
 #include "app/notify.h"
 #include "app/state_dir.h"
 #include "app/key_methods.h"
+#include "app/policy_methods.h"
 #include "app/store_methods.h"
 #include "app/tenancy_methods.h"
 #include "audit/log.h"
@@ -199,6 +200,7 @@ std::optional<Config> SigmadApp::LoadForMode() {
     defaults.state_dir = dir;
     defaults.control.socket = paths.socket;
     defaults.control.socket_mode = 0600;
+    defaults.policies_dir = paths.policies;
     LoadResult r = LoadConfigFile(paths.config, defaults, LoadOptions{dir, true});
     if (!r.ok()) {
       PrintErrors(r.errors);
@@ -285,6 +287,12 @@ int SigmadApp::Serve(const Config& loaded) {
   keys::KeyService key_service(*vault.value(), *audit_log.value(), *tenancy.value(), clock_,
                                master_key_path_, /*replace_key_file=*/dev_dir_.has_value());
   key_service.Start();  // resumes an unfinished rewrap
+  auto policies = policy::PolicyService::Open(*vault.value(), *audit_log.value(), clock_);
+  if (!policies.ok()) {
+    log.error("policies: " + policies.status().message());
+    return kExitFailure;
+  }
+  LoadPolicies(*policies.value(), config.policies_dir);
   log.information("store " + store_dir.string() + " open; audit log at sequence " +
                   std::to_string(audit_log.value()->last_seq()));
 
@@ -347,6 +355,7 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterTenancyMethods(dispatcher, *tenancy.value());
   RegisterStoreMethods(dispatcher, *vault.value(), *audit_log.value());
   RegisterKeyMethods(dispatcher, key_service);
+  RegisterPolicyMethods(dispatcher, *policies.value());
 
   if (Status s = server.Start(); !s.ok()) {
     log.error(s.message());
@@ -380,6 +389,7 @@ int SigmadApp::Serve(const Config& loaded) {
     if (sig == SIGHUP) {
       notify::Reloading();
       Reload(config);
+      LoadPolicies(*policies.value(), config.policies_dir);
       notify::Ready(serving);
       continue;
     }
@@ -405,6 +415,43 @@ int SigmadApp::Serve(const Config& loaded) {
                   " request(s)");
   lock_.reset();
   return kExitOk;
+}
+
+void SigmadApp::LoadPolicies(policy::PolicyService& policies, const fs::path& dir) {
+  auto& log = log::For("policy");
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    auto active = policies.Active();
+    log.warning(dir.string() + " does not exist; " +
+                (active.ok() && active.value()
+                     ? "policy version " + std::to_string(active.value()->info.version) +
+                           " stays active"
+                     : std::string("no policy set is active")));
+    return;
+  }
+  auto r = policies.LoadDirectory(dir);
+  if (!r.ok()) {
+    log.error("loading " + dir.string() + ": " + r.status().message());
+    return;
+  }
+  if (!r.value().errors.empty()) {
+    for (const auto& e : r.value().errors) log.error(e.ToString());
+    auto active = policies.Active();
+    log.error(dir.string() + " is invalid (" + std::to_string(r.value().errors.size()) +
+              " problem(s)); " +
+              (active.ok() && active.value()
+                   ? "policy version " + std::to_string(active.value()->info.version) +
+                         " stays active"
+                   : std::string("no policy set is active")));
+    notify::Status("Policy set in " + dir.string() + " is invalid");
+    return;
+  }
+  if (r.value().unchanged) {
+    log.information(dir.string() + " unchanged since it was last loaded");
+  } else if (r.value().applied && !r.value().applied->changed) {
+    log.information(dir.string() + " equals the active policy version " +
+                    std::to_string(r.value().applied->info.version) + "; nothing to apply");
+  }
 }
 
 void SigmadApp::Reload(Config& running) {

@@ -18,6 +18,7 @@
 #include "app/config.h"
 #include "app/state_dir.h"
 #include "common/clock.h"
+#include "policy/service.h"
 
 namespace sigmad::app {
 
@@ -38,6 +39,9 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   std::optional<Config> LoadForMode();
   int Serve(const Config& config);
   void Reload(Config& running);
+  // Loads the policy set in `dir` (start and SIGHUP); logs what happened. An invalid
+  // set leaves the active one in force.
+  void LoadPolicies(policy::PolicyService& policies, const std::filesystem::path& dir);
 
   SystemClock clock_;
   bool help_ = false, version_ = false;

@@ -12,6 +12,7 @@
 
 #include "crypto/master_key.h"
 #include "crypto/tls_cert.h"
+#include "policy/set.h"
 
 namespace sigmad::app {
 namespace fs = std::filesystem;
@@ -114,6 +115,7 @@ DevPaths DevPaths::For(const fs::path& dir) {
   p.tls_cert = dir / "tls" / "cert.pem";
   p.tls_key = dir / "tls" / "key.pem";
   p.socket = dir / "control.sock";
+  p.policies = dir / "policies.d";
   return p;
 }
 
@@ -155,6 +157,16 @@ Status PrepareDevDir(const DevPaths& paths, std::chrono::system_clock::time_poin
       return Status::Error("state_dir", "cannot write " + paths.config.string());
     }
     note("sigmad.yaml");
+  }
+
+  if (!fs::exists(paths.policies, ec)) {
+    if (Status s = EnsureDirectory(paths.policies); !s.ok()) return s;
+    for (const auto& [name, text] : policy::BaselineFiles()) {
+      std::ofstream out(paths.policies / name);
+      out << text;
+      if (!out) return Status::Error("state_dir", "cannot write " + (paths.policies / name).string());
+    }
+    note("policies.d (the baseline policy set)");
   }
   return Status::Ok();
 }

@@ -39,12 +39,13 @@ std::filesystem::path ResolveMasterKeyPath(const std::filesystem::path& configur
 
 // What dev mode keeps in its dir.
 struct DevPaths {
-  std::filesystem::path dir, config, master_key, tls_cert, tls_key, socket;
+  std::filesystem::path dir, config, master_key, tls_cert, tls_key, socket, policies;
   static DevPaths For(const std::filesystem::path& dir);
 };
 
 // Fills a locked dev dir with whatever is missing: master key (0400), self-signed
-// certificate and key, and a commented sigmad.yaml. Existing files are kept and the
+// certificate and key, a commented sigmad.yaml, and policies.d holding the shipped
+// baseline policy set. Existing files are kept and the
 // key is checked; a half-present certificate pair is an error, never overwritten.
 // Sets *created to a list of what was made.
 Status PrepareDevDir(const DevPaths& paths, std::chrono::system_clock::time_point now,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -141,35 +142,6 @@ bool TypeMatches(Type t, const std::string& yaml_type) {
   return false;
 }
 
-// A canonical text of a node for equality (uniqueItems): typed scalars with integers
-// normalised, mappings with sorted keys.
-std::string Canonical(const YAML::Node& node) {
-  const std::string type = YamlType(node);
-  if (type == "mapping") {
-    std::map<std::string, std::string> fields;
-    for (const auto& kv : node) fields[kv.first.Scalar()] = Canonical(kv.second);
-    std::string out = "{";
-    for (const auto& [k, v] : fields) out += Quote(k) + ":" + v + ",";
-    return out + "}";
-  }
-  if (type == "list") {
-    std::string out = "[";
-    for (const auto& item : node) out += Canonical(item) + ",";
-    return out + "]";
-  }
-  if (type == "integer") {
-    long long v = 0;
-    const std::string& s = node.Scalar();
-    const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
-    if (std::from_chars(begin, s.data() + s.size(), v).ec == std::errc()) {
-      return "i" + std::to_string(v);
-    }
-  }
-  if (type == "boolean") return BoolValue(node.Scalar()) ? "true" : "false";
-  if (type == "null") return "null";
-  return type.substr(0, 1) + node.Scalar();
-}
-
 bool ScalarEquals(const Scalar& want, const YAML::Node& node) {
   const std::string type = YamlType(node);
   if (want.type == "integer" || want.type == "number") {
@@ -204,6 +176,28 @@ size_t CodePoints(const std::string& s) {
   return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   }));
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
 }
 
 std::string Plural(size_t n, const std::string& one, const std::string& many) {
@@ -532,7 +526,7 @@ class Validator {
       const std::string item_path = path + "[" + std::to_string(i) + "]";
       if (s.items) Check(*s.items, v[i], item_path);
       if (s.unique_items) {
-        auto [it, fresh] = seen.emplace(Canonical(v[i]), i);
+        auto [it, fresh] = seen.emplace(CanonicalJson(v[i]), i);
         if (!fresh) {
           Error(v[i], Name(item_path) + " repeats '" + path + "[" + std::to_string(it->second) +
                           "]'; the entries must be different");
@@ -636,6 +630,41 @@ std::string YamlType(const YAML::Node& node) {
   if (std::regex_match(s, IntegerRe())) return "integer";
   if (std::regex_match(s, NumberRe())) return "number";
   return "string";
+}
+
+std::string CanonicalJson(const YAML::Node& node) {
+  const std::string type = YamlType(node);
+  if (type == "mapping") {
+    std::map<std::string, std::string> fields;  // sorted keys; duplicates: the first
+    for (const auto& kv : node) fields.emplace(kv.first.Scalar(), CanonicalJson(kv.second));
+    std::string out = "{";
+    for (const auto& [k, v] : fields) out += (out.size() > 1 ? "," : "") + JsonString(k) + ":" + v;
+    return out + "}";
+  }
+  if (type == "list") {
+    std::string out = "[";
+    for (const auto& item : node) out += (out.size() > 1 ? "," : "") + CanonicalJson(item);
+    return out + "]";
+  }
+  if (type == "null") return "null";
+  if (type == "boolean") return BoolValue(node.Scalar()) ? "true" : "false";
+  if (type == "integer") {
+    long long v = 0;
+    const std::string& s = node.Scalar();
+    const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
+    if (std::from_chars(begin, s.data() + s.size(), v).ec == std::errc() ) return std::to_string(v);
+    return JsonString(s);  // beyond 64 bits: kept exact, as text
+  }
+  if (type == "number") {
+    const double x = std::strtod(node.Scalar().c_str(), nullptr);
+    if (std::isfinite(x)) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", x);
+      return buf;
+    }
+    return JsonString(node.Scalar());
+  }
+  return JsonString(node.Scalar());
 }
 
 bool IsCidr(const std::string& text, std::string* why) {

@@ -59,6 +59,11 @@ class Schema {
 // "string", "list", "mapping".
 std::string YamlType(const YAML::Node& node);
 
+// The node as canonical JSON: mapping keys sorted, scalars typed as YamlType types them
+// (integers normalised: +07 is 7), no spaces. Two documents that differ only in
+// comments, layout, key order or quoting style have the same canonical JSON.
+std::string CanonicalJson(const YAML::Node& node);
+
 // Whether `text` is a network in CIDR notation with no host bits set; *why says what
 // is wrong otherwise.
 bool IsCidr(const std::string& text, std::string* why);

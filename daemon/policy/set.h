@@ -25,6 +25,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,10 @@ const std::vector<std::string>& Kinds();
 const Schema* SchemaFor(const std::string& kind);
 // Compiles every embedded schema; an error names the first that does not compile.
 Status CheckSchemas();
+
+// The shipped baseline set (policies/baseline/, compiled in): (file name, text) pairs.
+// `sigmad --dev` seeds DIR/policies.d with it.
+std::vector<std::pair<std::string, std::string>> BaselineFiles();
 
 struct Diagnostic {
   std::string file;
@@ -67,8 +72,16 @@ struct LoadedSet {
 // Checks a set given as (file name, text) pairs, in that order.
 LoadedSet ParseSet(const std::vector<std::pair<std::string, std::string>>& files);
 
+// SHA-256 (hex) of the set's canonical form: each document's CanonicalJson, ordered by
+// kind. Comments, layout, file names and document order do not change it.
+std::string SetHash(const std::vector<Document>& documents);
+// SHA-256 of `bytes`, lower-case hex.
+std::string Sha256Hex(std::string_view bytes);
+
 // Reads and checks the set at `path`: a directory or one file. Unreadable paths are
 // reported as errors of the set ("PATH: cannot read: ...").
-LoadedSet LoadSet(const std::filesystem::path& path);
+// With `texts`, also returns each file's name (without its directory) and text.
+LoadedSet LoadSet(const std::filesystem::path& path,
+                  std::vector<std::pair<std::string, std::string>>* texts = nullptr);
 
 }  // namespace sigmad::policy

@@ -2,6 +2,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <signal.h>
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -100,4 +101,87 @@ TEST_CASE("policy validate: unreadable paths and usage", "[integration][policy]"
   const RunResult none = Run({SIGMACTL_BIN, "policy", "validate"});
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Catch::Contains("PATH is required"));
+}
+
+namespace {
+
+// (version, actor, source) rows of `policy history --json`.
+std::vector<std::string> History(const Daemon& d) {
+  const RunResult r = Ctl(d.socket(), {"--json", "policy", "history"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  Poco::JSON::Parser parser;
+  std::vector<std::string> rows;
+  for (const auto& v : *parser.parse(r.out).extract<Object::Ptr>()->getArray("versions")) {
+    auto o = v.extract<Object::Ptr>();
+    rows.push_back(o->getValue<std::string>("version") + " " + o->getValue<std::string>("actor") +
+                   " " + o->getValue<std::string>("source"));
+  }
+  return rows;
+}
+
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("policies.d: a fresh dev dir runs the baseline as version 1; SIGHUP loads changes",
+          "[integration][policy]") {
+  TempDir tmp;
+  Daemon d(tmp.path() / "state");
+  REQUIRE(d.Start());
+  const fs::path dir = d.dir() / "policies.d";
+  const std::string source = "policies.d " + dir.string();
+  CHECK(History(d) == std::vector<std::string>{"1 sigmad " + source});
+  // The seeded files are the shipped baseline, byte for byte.
+  for (const auto& f : fs::directory_iterator(kPolicies / "baseline")) {
+    CHECK(ReadFile(dir / f.path().filename()) == ReadFile(f.path()));
+  }
+  RunResult show = Ctl(d.socket(), {"policy", "show"});
+  CHECK(show.exit_code == 0);
+  CHECK_THAT(show.out, Catch::StartsWith("# policy version 1, applied ") &&
+                           Catch::Contains("# ---- 30-backup.yaml ----\n" +
+                                           ReadFile(dir / "30-backup.yaml")));
+
+  const std::string backup = ReadFile(dir / "30-backup.yaml");
+  SECTION("an invalid set is refused, logged, and the active version stays") {
+    WriteFile(dir / "30-backup.yaml", Replaced(backup, "\n  rpoHours: 24", "\n  rpoHours: 0"));
+    d.Signal(SIGHUP);
+    REQUIRE(d.WaitForLog(dir.string() + " is invalid (1 problem(s)); policy version 1 stays "
+                                        "active"));
+    CHECK_THAT(d.Log(), Catch::Contains((dir / "30-backup.yaml").string() + ":") &&
+                            Catch::Contains(": 'spec.rpoHours' must be at least 1, got 0"));
+    CHECK(History(d).size() == 1);
+    CHECK(Ctl(d.socket(), {"policy", "show"}).out == show.out);
+  }
+  SECTION("a comment-only edit makes no version; a real change makes version 2") {
+    WriteFile(dir / "30-backup.yaml", "# reviewed\n" + backup);
+    d.Signal(SIGHUP);
+    REQUIRE(d.WaitForLog(dir.string() + " equals the active policy version 1; nothing to apply"));
+    CHECK(History(d).size() == 1);
+
+    WriteFile(dir / "30-backup.yaml", Replaced(backup, "\n  rpoHours: 24", "\n  rpoHours: 25"));
+    d.Signal(SIGHUP);
+    REQUIRE(d.WaitForLog("policy version 2 active"));
+    CHECK(History(d) == std::vector<std::string>{"1 sigmad " + source, "2 sigmad " + source});
+    CHECK_THAT(Ctl(d.socket(), {"policy", "show", "--version", "1"}).out,
+               Catch::Contains("\n  rpoHours: 24\n"));
+    CHECK_THAT(Ctl(d.socket(), {"policy", "show"}).out, Catch::Contains("\n  rpoHours: 25\n"));
+    // Audited, and a restart with the same directory makes no new version.
+    CHECK_THAT(Ctl(d.socket(), {"audit", "export"}).out,
+               Catch::Contains("\"action\":\"policy.apply\",\"target\":\"policy version 2\""));
+    REQUIRE(d.Stop() == 0);
+    REQUIRE(d.Start());
+    REQUIRE(d.WaitForLog("unchanged since it was last loaded"));
+    CHECK(History(d).size() == 2);
+  }
+  SECTION("an unknown version is an error") {
+    const RunResult r = Ctl(d.socket(), {"policy", "show", "--version", "7"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == "sigmactl: there is no policy version 7\n");
+  }
+  CHECK(d.Stop() == 0);
 }
