@@ -73,5 +73,9 @@ int CmdPolicyValidate(const GlobalOptions& g, const std::vector<std::string>& pa
 // The active set (version 0) or version N, files verbatim; the versions so far.
 int CmdPolicyShow(const GlobalOptions& g, uint64_t version);
 int CmdPolicyHistory(const GlobalOptions& g);
+// plan: --detailed-exitcode exits 0 no change, 2 changes, 1 error.
+int CmdPolicyPlan(const GlobalOptions& g, const std::string& dir, bool detailed_exitcode);
+int CmdPolicyApply(const GlobalOptions& g, const std::string& dir, const std::string& plan_hash);
+int CmdPolicyRollback(const GlobalOptions& g, uint64_t version);
 
 }  // namespace sigmad::ctl

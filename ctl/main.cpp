@@ -142,6 +142,22 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   verb(policy, "history", "list the policy versions: when, by whom, from where", nullptr,
        nullptr, [&] { return CmdPolicyHistory(g); });
+  bool detailed_exitcode = false;
+  verb(policy, "plan", "show what applying DIR would change, field by field (+ ~ -)", "DIR",
+       "the policy set directory", [&] { return CmdPolicyPlan(g, path, detailed_exitcode); })
+      ->add_flag("--detailed-exitcode", detailed_exitcode,
+                 "exit 0 if nothing would change, 2 if something would, 1 on error");
+  std::string plan_hash;
+  verb(policy, "apply", "make DIR the active policy set as a new version (all or nothing)",
+       "DIR", "the policy set directory", [&] { return CmdPolicyApply(g, path, plan_hash); })
+      ->add_option("--plan-hash", plan_hash,
+                   "refuse unless the active set and DIR are still what 'policy plan' showed")
+      ->type_name("HASH");
+  verb(policy, "rollback", "make a new version equal to version N", nullptr, nullptr,
+       [&] { return CmdPolicyRollback(g, policy_version); })
+      ->add_option("N", policy_version, "a version from 'policy history'")
+      ->required()
+      ->check(CLI::PositiveNumber);
 
   for (auto* sub : {status, version}) sub->footer(kFooter);
   app.parse_complete_callback(

@@ -3,6 +3,9 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <set>
+
+#include "app/tenancy_methods.h"
 #include "common/time_format.h"
 
 namespace sigmad::app {
@@ -25,6 +28,60 @@ Object::Ptr Info(const policy::VersionInfo& v) {
   o->set("kinds", kinds);
   return o;
 }
+
+constexpr size_t kMaxFiles = 256;
+
+// The "files" parameter: [{"name": "10-a.yaml", "text": "..."}], plain file names,
+// each once.
+Result<policy::Files> FilesParam(const control::Call& call) {
+  auto bad = [](const std::string& why) {
+    return Status::Error(control::code::kInvalidParams, "parameter 'files' " + why);
+  };
+  if (!call.params().has("files")) return bad("is required");
+  const Var v = call.params().get("files");
+  if (v.type() != typeid(Array::Ptr)) return bad("must be a list of {name, text}");
+  const Array::Ptr list = v.extract<Array::Ptr>();
+  if (list->size() == 0) return bad("must name at least one file");
+  if (list->size() > kMaxFiles) return bad("may hold at most " + std::to_string(kMaxFiles) + " files");
+  policy::Files files;
+  std::set<std::string> names;
+  for (size_t i = 0; i < list->size(); ++i) {
+    Object::Ptr f = list->getObject(static_cast<unsigned>(i));
+    if (!f || !f->has("name") || !f->has("text") || !f->get("name").isString() ||
+        !f->get("text").isString()) {
+      return bad("entry " + std::to_string(i) + " must be {\"name\": string, \"text\": string}");
+    }
+    const std::string name = f->getValue<std::string>("name");
+    if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos || name == "." ||
+        name == ".." || name.find('\0') != std::string::npos) {
+      return bad("entry " + std::to_string(i) + " has no plain file name");
+    }
+    if (!names.insert(name).second) return bad("names " + name + " twice");
+    files.emplace_back(name, f->getValue<std::string>("text"));
+  }
+  return files;
+}
+
+Array::Ptr Errors(const std::vector<policy::Diagnostic>& errors) {
+  Array::Ptr out = new Array;
+  for (const auto& e : errors) {
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("file", e.file);
+    o->set("line", e.line);
+    o->set("column", e.column);
+    o->set("message", e.message);
+    out->add(o);
+  }
+  return out;
+}
+
+Object::Ptr AppliedJson(const policy::Applied& a) {
+  Object::Ptr o = Info(a.info);
+  o->set("changed", a.changed);
+  return o;
+}
+
+tenancy::Actor ActorOf(const control::Call& call) { return {ActorName(call.peer()), "control"}; }
 
 }  // namespace
 
@@ -61,6 +118,67 @@ void RegisterPolicyMethods(control::Dispatcher& d, policy::PolicyService& servic
     }
     o->set("files", files);
     return Var(o);
+  });
+  d.Register("policy.plan", [svc](const control::Call& call) -> R {
+    if (Status s = call.OnlyParams({"files"}); !s.ok()) return s;
+    auto files = FilesParam(call);
+    if (!files.ok()) return files.status();
+    auto plan = svc->Plan(files.value());
+    if (!plan.ok()) return plan.status();
+    const policy::PlanResult& p = plan.value();
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("valid", p.errors.empty());
+    o->set("errors", Errors(p.errors));
+    if (p.errors.empty()) {
+      o->set("active_version", static_cast<Poco::UInt64>(p.active_version));
+      o->set("active_hash", p.active_hash);
+      o->set("new_hash", p.new_hash);
+      o->set("plan_hash", p.plan_hash);
+      Array::Ptr changes = new Array;
+      for (const auto& c : p.changes) {
+        Object::Ptr co = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        co->set("op", std::string(1, c.op));
+        co->set("kind", c.kind);
+        co->set("name", c.name);
+        co->set("path", c.path);
+        if (c.op != '+') co->set("before", c.before);
+        if (c.op != '-') co->set("after", c.after);
+        changes->add(co);
+      }
+      o->set("changes", changes);
+    }
+    return Var(o);
+  });
+  d.Register("policy.apply", [svc](const control::Call& call) -> R {
+    if (Status s = call.OnlyParams({"files", "source", "plan_hash"}); !s.ok()) return s;
+    auto files = FilesParam(call);
+    if (!files.ok()) return files.status();
+    std::string source = "apply", plan_hash;
+    for (auto [name, out] : {std::pair{"source", &source}, std::pair{"plan_hash", &plan_hash}}) {
+      if (!call.params().has(name)) continue;
+      if (!call.params().get(name).isString()) {
+        return Status::Error(control::code::kInvalidParams,
+                             std::string("parameter '") + name + "' must be a string");
+      }
+      *out = call.params().getValue<std::string>(name);
+    }
+    if (source.size() > 4200 || plan_hash.size() > 64) {
+      return Status::Error(control::code::kInvalidParams, "parameter 'source' or 'plan_hash' is too long");
+    }
+    auto applied = svc->Apply(ActorOf(call), source, files.value(), plan_hash);
+    if (!applied.ok()) return applied.status();
+    return Var(AppliedJson(applied.value()));
+  });
+  d.Register("policy.rollback", [svc](const control::Call& call) -> R {
+    if (Status s = call.OnlyParams({"version"}); !s.ok()) return s;
+    const Var p = call.params().has("version") ? call.params().get("version") : Var();
+    if (p.isEmpty() || !p.isInteger() || p.convert<Poco::Int64>() < 1) {
+      return Status::Error(control::code::kInvalidParams,
+                           "parameter 'version' must be a positive integer");
+    }
+    auto applied = svc->Rollback(ActorOf(call), p.convert<Poco::UInt64>());
+    if (!applied.ok()) return applied.status();
+    return Var(AppliedJson(applied.value()));
   });
   d.Register("policy.history", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({}); !s.ok()) return s;

@@ -159,14 +159,14 @@ Result<StoredVersion> PolicyService::Version(uint64_t version) const {
 }
 
 void PolicyService::AuditRefusal(const tenancy::Actor& actor, const std::string& source,
-                                 const std::string& why) {
+                                 const std::string& outcome, const std::string& why) {
   audit::Fields f;
   f.time = clock_.Now();
   f.actor = actor.name;
   f.source = actor.source;
   f.action = "policy.apply";
   f.target = source;
-  f.outcome = "error:invalid";
+  f.outcome = outcome;
   f.details = why.substr(0, 1000);
   if (Status s = audit_.Append(f); !s.ok()) {
     log::For("policy").error("a refused policy apply could not be audited: " + s.message());
@@ -174,23 +174,33 @@ void PolicyService::AuditRefusal(const tenancy::Actor& actor, const std::string&
 }
 
 Result<Applied> PolicyService::Apply(const tenancy::Actor& actor, const std::string& source,
-                                     const Files& files) {
+                                     const Files& files, const std::string& plan_hash) {
   const LoadedSet set = ParseSet(files);
   if (!set.ok()) {
     const std::string why = Problems(set.errors);
-    AuditRefusal(actor, source, std::to_string(set.errors.size()) + " problem(s); first: " +
+    AuditRefusal(actor, source, "error:invalid",
+                 std::to_string(set.errors.size()) + " problem(s); first: " +
                                     set.errors.front().ToString());
     return Status::Error("invalid", "the policy set from " + source + " is invalid:\n" + why);
   }
   std::lock_guard lock(apply_mu_);
   const std::string hash = SetHash(set.documents);
+  std::optional<StoredVersion> active;
   if (last_version_ != 0) {
-    auto active = Read(last_version_);
-    if (!active.ok()) return active.status();
-    if (active.value() && active.value()->info.hash == hash) {
-      return Applied{active.value()->info, false};
-    }
+    auto got = Read(last_version_);
+    if (!got.ok()) return got.status();
+    active = std::move(got).value();
   }
+  const std::string active_hash = active ? active->info.hash : "";
+  if (!plan_hash.empty() && PlanHash(active_hash, hash) != plan_hash) {
+    const std::string why =
+        "the plan " + plan_hash.substr(0, 16) + " no longer holds: " +
+        (active ? "the active set is version " + std::to_string(active->info.version) : "no set is active") +
+        " and the files hash to " + hash.substr(0, 16) + "; run policy plan again";
+    AuditRefusal(actor, source, "error:plan_changed", why);
+    return Status::Error("plan_changed", why);
+  }
+  if (active && active->info.hash == hash) return Applied{active->info, false};
   StoredVersion v;
   v.info.version = last_version_ + 1;
   v.info.applied_at = clock_.Now();
@@ -221,6 +231,37 @@ Result<Applied> PolicyService::Apply(const tenancy::Actor& actor, const std::str
   log::For("policy").information("policy version " + std::to_string(v.info.version) +
                                  " active (" + source + ", set hash " + hash.substr(0, 12) + ")");
   return Applied{v.info, true};
+}
+
+Result<PlanResult> PolicyService::Plan(const Files& files) const {
+  PlanResult out;
+  const LoadedSet set = ParseSet(files);
+  if (!set.ok()) {
+    out.errors = set.errors;
+    return out;
+  }
+  auto active = Active();
+  if (!active.ok()) return active.status();
+  std::vector<Document> before;
+  if (active.value()) {
+    out.active_version = active.value()->info.version;
+    out.active_hash = active.value()->info.hash;
+    before = ParseSet(active.value()->files).documents;
+  }
+  out.new_hash = SetHash(set.documents);
+  out.plan_hash = PlanHash(out.active_hash, out.new_hash);
+  out.changes = Diff(before, set.documents);
+  return out;
+}
+
+Result<Applied> PolicyService::Rollback(const tenancy::Actor& actor, uint64_t version) {
+  auto target = Version(version);
+  if (!target.ok()) {
+    AuditRefusal(actor, "rollback to version " + std::to_string(version),
+                 "error:" + target.status().code(), target.status().message());
+    return target.status();
+  }
+  return Apply(actor, "rollback to version " + std::to_string(version), target.value().files);
 }
 
 Result<DirectoryLoad> PolicyService::LoadDirectory(const std::filesystem::path& dir) {

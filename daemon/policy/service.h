@@ -28,6 +28,7 @@
 
 #include "audit/log.h"
 #include "common/clock.h"
+#include "policy/plan.h"
 #include "policy/set.h"
 #include "store/vault.h"
 #include "tenancy/service.h"
@@ -53,6 +54,13 @@ struct Applied {
   bool changed = false;  // false: the set equals the active one; no version was made
 };
 
+struct PlanResult {
+  std::vector<Diagnostic> errors;  // non-empty: the set is invalid, no plan
+  uint64_t active_version = 0;     // 0: no set is active
+  std::string active_hash, new_hash, plan_hash;
+  std::vector<Change> changes;
+};
+
 struct DirectoryLoad {
   std::vector<Diagnostic> errors;  // non-empty: invalid, nothing applied
   bool unchanged = false;          // same contents as the last load of a directory
@@ -67,8 +75,17 @@ class PolicyService {
   // `source` says where the files came from, for history and audit ("policies.d
   // /etc/sigmad/policies.d", "apply /home/x/set"). Error "invalid" lists the problems
   // (each FILE:LINE:COL: message, one per line) when the set does not validate.
+  // With `plan_hash` (from Plan), refuses with "plan_changed" unless the active set
+  // and `files` are still what was planned.
   Result<Applied> Apply(const tenancy::Actor& actor, const std::string& source,
-                        const Files& files);
+                        const Files& files, const std::string& plan_hash = "");
+
+  // What Apply(files) would change. Errors only for store failures.
+  Result<PlanResult> Plan(const Files& files) const;
+
+  // A new version equal to `version` ("not_found" if there is none); nothing changes
+  // if that set is the active one.
+  Result<Applied> Rollback(const tenancy::Actor& actor, uint64_t version);
 
   Result<DirectoryLoad> LoadDirectory(const std::filesystem::path& dir);
 
@@ -85,7 +102,7 @@ class PolicyService {
 
   Result<std::optional<StoredVersion>> Read(uint64_t version) const;
   void AuditRefusal(const tenancy::Actor& actor, const std::string& source,
-                    const std::string& why);
+                    const std::string& outcome, const std::string& why);
 
   store::Vault& vault_;
   audit::AuditLog& audit_;

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -182,6 +183,113 @@ TEST_CASE("policies.d: a fresh dev dir runs the baseline as version 1; SIGHUP lo
     const RunResult r = Ctl(d.socket(), {"policy", "show", "--version", "7"});
     CHECK(r.exit_code == 1);
     CHECK(r.err == "sigmactl: there is no policy version 7\n");
+  }
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("policy plan, apply --plan-hash, rollback: end to end through sigmactl",
+          "[integration][policy]") {
+  TempDir tmp;
+  Daemon d(tmp.path() / "state");
+  REQUIRE(d.Start());
+  const fs::path set = tmp.path() / "set";
+  fs::create_directories(set);
+  fs::copy(kPolicies / "baseline", set);
+  const std::string backup = ReadFile(set / "30-backup.yaml");
+
+  // Same as the active set: no changes, exit 0 with --detailed-exitcode.
+  RunResult same = Ctl(d.socket(), {"policy", "plan", set.string(), "--detailed-exitcode"});
+  INFO(same.out << same.err);
+  CHECK(same.exit_code == 0);
+  CHECK_THAT(same.out, Catch::Contains("  No changes: the set equals the active one.\n"));
+
+  WriteFile(set / "30-backup.yaml",
+            Replaced(Replaced(backup, "\n  rpoHours: 24", "\n  rpoHours: 25"),
+                     "\n    keepDays: 30\n", "\n    gfs: {daily: 30, weekly: 0, monthly: 0}\n"));
+  RunResult plan = Ctl(d.socket(), {"policy", "plan", set.string(), "--detailed-exitcode"});
+  INFO(plan.out << plan.err);
+  CHECK(plan.exit_code == 2);
+  CHECK_THAT(plan.out,
+             Catch::StartsWith("Plan for " + set.string() + " against policy version 1 (set hash ") &&
+                 Catch::Contains("  ~ BackupPolicy baseline-backup\n"
+                                 "      + spec.retention.gfs: {\"daily\":30,\"monthly\":0,\"weekly\":0}\n"
+                                 "      - spec.retention.keepDays: 30\n"
+                                 "      ~ spec.rpoHours: 24 -> 25\n") &&
+                 Catch::Contains("Plan: 0 to add, 1 to change, 0 to remove.\n"));
+  const std::string hash = plan.out.substr(plan.out.find("Plan hash: ") + 11, 64);
+
+  SECTION("--json plan for scripts") {
+    RunResult j = Ctl(d.socket(), {"--json", "policy", "plan", set.string()});
+    CHECK(j.exit_code == 0);
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(j.out).extract<Object::Ptr>();
+    CHECK(o->getValue<std::string>("plan_hash") == hash);
+    CHECK(o->getArray("changes")->size() == 3);
+    CHECK(o->getArray("changes")->getObject(2)->getValue<std::string>("path") == "spec.rpoHours");
+  }
+  SECTION("apply with a stale plan hash is refused; with the right one it applies") {
+    fs::path other = tmp.path() / "other";
+    fs::create_directories(other);
+    fs::copy(kPolicies / "strict", other);
+    RunResult first = Ctl(d.socket(), {"policy", "apply", other.string()});
+    CHECK(first.exit_code == 0);
+    CHECK(first.out == "applied " + other.string() + " as policy version 2 (set hash " +
+                           first.out.substr(first.out.find("(set hash ") + 10, 12) + ")\n");
+    RunResult stale = Ctl(d.socket(), {"policy", "apply", set.string(), "--plan-hash", hash});
+    CHECK(stale.exit_code == 1);
+    CHECK_THAT(stale.err, Catch::StartsWith("sigmactl: the plan " + hash.substr(0, 16) +
+                                            " no longer holds: the active set is version 2"));
+    CHECK(History(d).size() == 2);
+
+    RunResult replan = Ctl(d.socket(), {"policy", "plan", set.string()});
+    const std::string hash2 = replan.out.substr(replan.out.find("Plan hash: ") + 11, 64);
+    RunResult ok = Ctl(d.socket(), {"policy", "apply", set.string(), "--plan-hash", hash2});
+    CHECK(ok.exit_code == 0);
+    CHECK_THAT(ok.out, Catch::StartsWith("applied " + set.string() + " as policy version 3"));
+
+    RunResult back = Ctl(d.socket(), {"policy", "rollback", "1"});
+    CHECK(back.out == "rolled back to version 1: policy version 4 is now active, equal to version 1\n");
+    CHECK(History(d).back() == "4 uid=0(root) rollback to version 1");
+    CHECK(Ctl(d.socket(), {"policy", "show", "--version", "4"}).out.find(backup) != std::string::npos);
+    RunResult again = Ctl(d.socket(), {"policy", "rollback", "1"});
+    CHECK(again.out == "version 1 equals the active policy version 4; nothing changed\n");
+    RunResult missing = Ctl(d.socket(), {"policy", "rollback", "9"});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err == "sigmactl: there is no policy version 9\n");
+    CHECK(Ctl(d.socket(), {"audit", "verify"}).exit_code == 0);
+  }
+  SECTION("a set with one bad document changes nothing") {
+    WriteFile(set / "60-notification.yaml",
+              Replaced(ReadFile(set / "60-notification.yaml"), "incidentNotifyWithinHours: 72",
+                       "incidentNotifyWithinHours: 0"));
+    RunResult bad = Ctl(d.socket(), {"policy", "apply", set.string()});
+    CHECK(bad.exit_code == 1);
+    CHECK_THAT(bad.err, Catch::Contains((set / "60-notification.yaml").string() + ":") &&
+                            Catch::Contains("'spec.incidentNotifyWithinHours' must be at least 1, got 0") &&
+                            Catch::Contains("is invalid (1 problem(s)); nothing was sent to sigmad"));
+    CHECK(History(d).size() == 1);
+  }
+  SECTION("concurrent applies serialize: each is one whole version") {
+    fs::path other = tmp.path() / "other";
+    fs::create_directories(other);
+    fs::copy(kPolicies / "meti", other);
+    std::vector<std::thread> threads;
+    std::vector<RunResult> results(4);
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&, i] {
+        results[i] = Ctl(d.socket(), {"policy", "apply", (i % 2 ? other : set).string()});
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) CHECK(r.exit_code == 0);
+    const auto history = History(d);
+    CHECK(history.size() >= 3);
+    CHECK(history.size() <= 5);
+    // The active version is exactly one of the two sets.
+    const std::string active = Ctl(d.socket(), {"policy", "show"}).out;
+    CHECK((active.find("meti-backup") != std::string::npos) !=
+          (active.find("\n  rpoHours: 25\n") != std::string::npos));
+    CHECK(Ctl(d.socket(), {"audit", "verify"}).exit_code == 0);
   }
   CHECK(d.Stop() == 0);
 }

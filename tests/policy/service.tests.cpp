@@ -166,3 +166,69 @@ TEST_CASE("CanonicalJson and SetHash ignore layout, not content", "[policy][serv
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("PolicyService::Plan, Apply with a plan hash, Rollback", "[policy][service]") {
+  Fixture f;
+  // Nothing active: every document is an addition.
+  PlanResult first = Ok(f.svc->Plan(Baseline()));
+  CHECK(first.errors.empty());
+  CHECK(first.active_version == 0u);
+  CHECK(first.changes.size() == 8);
+  CHECK(first.changes[0].op == '+');
+  CHECK(first.changes[0].path.empty());
+  Ok(f.svc->Apply(kRoot, "apply /x", Baseline(), first.plan_hash));
+
+  Files changed = Baseline();
+  changed[2].second = Replace(changed[2].second, "\n  rpoHours: 24", "\n  rpoHours: 25");
+  changed.erase(changed.begin() + 7);  // 80-status-page.yaml
+  const PlanResult p = Ok(f.svc->Plan(changed));
+  REQUIRE(p.changes.size() == 2);
+  CHECK(p.changes[0] == Change{'~', "BackupPolicy", "baseline-backup", "spec.rpoHours", "24", "25"});
+  CHECK(p.changes[1].op == '-');
+  CHECK(p.changes[1].kind == "StatusPagePolicy");
+  CHECK(p.plan_hash == PlanHash(p.active_hash, p.new_hash));
+
+  // Something else is applied in between: the plan no longer holds.
+  Files other = Baseline();
+  other[2].second = Replace(other[2].second, "\n  rpoHours: 24", "\n  rpoHours: 26");
+  Ok(f.svc->Apply(kRoot, "apply /other", other));
+  auto stale = f.svc->Apply(kRoot, "apply /changed", changed, p.plan_hash);
+  CHECK(stale.status().code() == "plan_changed");
+  CHECK(Ok(f.svc->History()).size() == 2);
+
+  const Applied back = Ok(f.svc->Rollback(kRoot, 1));
+  CHECK(back.changed);
+  CHECK(back.info.version == 3u);
+  CHECK(back.info.source == "rollback to version 1");
+  CHECK(back.info.hash == Ok(f.svc->Version(1)).info.hash);
+  CHECK_FALSE(Ok(f.svc->Rollback(kRoot, 3)).changed);
+  CHECK(f.svc->Rollback(kRoot, 42).status().code() == "not_found");
+
+  const PlanResult invalid = Ok(f.svc->Plan({{"a.yaml", "kind: Nope\n"}}));
+  CHECK(invalid.errors.size() == 1);
+  CHECK(f.log->Verify().ok());
+}
+
+TEST_CASE("Diff: maps by key, equal-length lists by entry, renames as metadata.name",
+          "[policy][service]") {
+  auto docs = [](const std::string& yaml) { return ParseSet({{"a.yaml", yaml}}).documents; };
+  const std::string base =
+      "apiVersion: sigmad.io/v1\nkind: StatusPagePolicy\nmetadata: {name: s}\n"
+      "spec: {public: true, components: [api, store], showIncidentHistoryDays: 30}\n";
+  const auto a = docs(base);
+  REQUIRE(a.size() == 1);
+  CHECK(Diff(a, a).empty());
+  const auto b = docs(Replace(Replace(base, "[api, store]", "[api, backups]"), "name: s", "name: t"));
+  REQUIRE(b.size() == 1);
+  CHECK(Diff(a, b) == std::vector<Change>{
+                          {'~', "StatusPagePolicy", "t", "metadata.name", "\"s\"", "\"t\""},
+                          {'~', "StatusPagePolicy", "t", "spec.components[1]", "\"store\"",
+                           "\"backups\""}});
+  const auto c = docs(Replace(base, "[api, store]", "[api]"));
+  CHECK(Diff(a, c) == std::vector<Change>{{'~', "StatusPagePolicy", "s", "spec.components",
+                                           "[\"api\",\"store\"]", "[\"api\"]"}});
+}
+
+}  // namespace
