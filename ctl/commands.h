@@ -77,5 +77,6 @@ int CmdPolicyHistory(const GlobalOptions& g);
 int CmdPolicyPlan(const GlobalOptions& g, const std::string& dir, bool detailed_exitcode);
 int CmdPolicyApply(const GlobalOptions& g, const std::string& dir, const std::string& plan_hash);
 int CmdPolicyRollback(const GlobalOptions& g, uint64_t version);
+int CmdPolicyEnforcement(const GlobalOptions& g);
 
 }  // namespace sigmad::ctl

@@ -153,6 +153,8 @@ int main(int argc, char** argv) {
       ->add_option("--plan-hash", plan_hash,
                    "refuse unless the active set and DIR are still what 'policy plan' showed")
       ->type_name("HASH");
+  verb(policy, "enforcement", "list each rule, where sigmad enforces it, and whether it does yet",
+       nullptr, nullptr, [&] { return CmdPolicyEnforcement(g); });
   verb(policy, "rollback", "make a new version equal to version N", nullptr, nullptr,
        [&] { return CmdPolicyRollback(g, policy_version); })
       ->add_option("N", policy_version, "a version from 'policy history'")

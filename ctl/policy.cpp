@@ -259,3 +259,30 @@ int CmdPolicyRollback(const GlobalOptions& g, uint64_t version) {
 }
 
 }  // namespace sigmad::ctl
+
+namespace sigmad::ctl {
+
+int CmdPolicyEnforcement(const GlobalOptions& g) {
+  using Poco::JSON::Object;
+  auto r = CallDaemon(g, "policy.enforcement");
+  if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(r.value()) << '\n';
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  size_t enforced = 0, total = 0;
+  for (const auto& v : *r->extract<Object::Ptr>()->getArray("rules")) {
+    auto o = v.extract<Object::Ptr>();
+    const std::string state = Str(o, "state");
+    enforced += state == "enforced" ? 1 : 0;
+    ++total;
+    rows.push_back({Str(o, "kind"), Str(o, "field"), state, Str(o, "point")});
+  }
+  PrintTable(std::cout, {"KIND", "RULE", "STATE", "WHERE"}, rows);
+  std::cout << enforced << " of " << total
+            << " rules enforced; the rest wait for their modules (--json has a note on each)\n";
+  return kExitOk;
+}
+
+}  // namespace sigmad::ctl

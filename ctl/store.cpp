@@ -34,8 +34,10 @@ int CmdKeyStatus(const GlobalOptions& g) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& k : *r->extract<Object::Ptr>()->getArray("keys")) {
     auto o = k.extract<Object::Ptr>();
+    const bool overdue = o->has("overdue") && o->getValue<bool>("overdue");
     rows.push_back({Str(o, "owner"), Str(o, "term"), o->getValue<bool>("current") ? "yes" : "",
-                    Str(o, "created_at"), Str(o, "age_days") + "d", Str(o, "values")});
+                    Str(o, "created_at"), Str(o, "age_days") + "d" + (overdue ? " OVERDUE" : ""),
+                    Str(o, "values")});
   }
   PrintTable(std::cout, {"OWNER", "TERM", "CURRENT", "CREATED", "AGE", "VALUES"}, rows);
   return kExitOk;

@@ -357,6 +357,17 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterKeyMethods(dispatcher, key_service);
   RegisterPolicyMethods(dispatcher, *policies.value());
 
+  // The policy's enforcement points: now for the active version, then on every
+  // activation (SIGHUP, apply, rollback).
+  const std::string config_admin_group = config.control.admin_group;
+  auto enforce = [&server, &key_service, config_admin_group](const policy::StoredVersion& v) {
+    Enforce(v, server, key_service, config_admin_group);
+  };
+  if (auto active = policies.value()->Active(); active.ok() && active.value()) {
+    enforce(*active.value());
+  }
+  policies.value()->OnActivate(enforce);
+
   if (Status s = server.Start(); !s.ok()) {
     log.error(s.message());
     return kExitFailure;
@@ -372,7 +383,14 @@ int SigmadApp::Serve(const Config& loaded) {
                                          *facts.watchdog / 2)
                                    : std::chrono::milliseconds(1000);
   auto next_ping = clock_.Monotonic();
+  auto next_key_check = clock_.Monotonic();
   for (;;) {
+    if (clock_.Monotonic() >= next_key_check) {  // the EncryptionPolicy's rotation age
+      if (auto r = key_service.RotateOverdue(); !r.ok()) {
+        log.error("rotating overdue data keys: " + r.status().message());
+      }
+      next_key_check = clock_.Monotonic() + std::chrono::minutes(1);
+    }
     if (facts.watchdog && clock_.Monotonic() >= next_ping) {
       notify::WatchdogPing();
       next_ping = clock_.Monotonic() + tick;
@@ -409,12 +427,41 @@ int SigmadApp::Serve(const Config& loaded) {
                 std::to_string(config.drain_timeout_seconds) + "s; closing them");
   }
   server.Stop();
+  policies.value()->OnActivate(nullptr);  // its hook refers to the server
   key_service.Stop();  // a rewrap stops between batches and resumes at the next start
   notify::Status("Stopped");
   log.information("stopped after serving " + std::to_string(server.Stats().requests) +
                   " request(s)");
   lock_.reset();
   return kExitOk;
+}
+
+void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
+                        keys::KeyService& keys, const std::string& config_admin_group) {
+  auto& log = log::For("policy");
+  const std::string which = "policy version " + std::to_string(v.info.version);
+  std::string group = config_admin_group;
+  std::optional<std::chrono::hours> max_age;
+  for (const auto& d : policy::ParseSet(v.files).documents) {
+    if (d.kind == "SecurityPolicy") group = d.node["spec"]["adminGroup"].Scalar();
+    if (d.kind == "EncryptionPolicy") {
+      max_age = std::chrono::hours(24 * std::stoll(d.node["spec"]["dataKeyRotationDays"].Scalar()));
+    }
+  }
+  if (server.admin_rule().admin_group != group) {
+    const control::AdminRule rule = control::MakeAdminRule(group);
+    log.information(which + ": control-socket admins are now root, uid " +
+                    std::to_string(rule.daemon_uid) + " and members of group " + group +
+                    " (was " + server.admin_rule().admin_group + ")");
+    if (!rule.admin_gid) {
+      log.warning(which + ": admin group '" + group + "' does not exist on this host");
+    }
+    server.SetAdminRule(rule);
+  }
+  keys.SetDataKeyMaxAge(max_age);
+  log.information(which + ": data keys rotate after " +
+                  (max_age ? std::to_string(max_age->count() / 24) + " days"
+                           : std::string("no set age (no EncryptionPolicy)")));
 }
 
 void SigmadApp::LoadPolicies(policy::PolicyService& policies, const fs::path& dir) {

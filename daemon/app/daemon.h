@@ -18,6 +18,8 @@
 #include "app/config.h"
 #include "app/state_dir.h"
 #include "common/clock.h"
+#include "control/server.h"
+#include "keys/service.h"
 #include "policy/service.h"
 
 namespace sigmad::app {
@@ -42,6 +44,10 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   // Loads the policy set in `dir` (start and SIGHUP); logs what happened. An invalid
   // set leaves the active one in force.
   void LoadPolicies(policy::PolicyService& policies, const std::filesystem::path& dir);
+  // The enforcement points of policy version `v` (see policy/enforcement.cpp): the
+  // control socket's admin group and the data-key rotation age.
+  static void Enforce(const policy::StoredVersion& v, control::Server& server,
+                      keys::KeyService& keys, const std::string& config_admin_group);
 
   SystemClock clock_;
   bool help_ = false, version_ = false;

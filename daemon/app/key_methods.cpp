@@ -52,6 +52,7 @@ void RegisterKeyMethods(control::Dispatcher& d, keys::KeyService& service) {
              std::chrono::duration_cast<std::chrono::hours>(now - k.created).count() / 24);
       o->set("current", k.current);
       o->set("values", static_cast<Poco::UInt64>(k.values));
+      o->set("overdue", k.overdue);
       keys->add(o);
     }
     Object::Ptr r = NewObject();

@@ -7,6 +7,7 @@
 
 #include "app/tenancy_methods.h"
 #include "common/time_format.h"
+#include "policy/enforcement.h"
 
 namespace sigmad::app {
 namespace {
@@ -179,6 +180,22 @@ void RegisterPolicyMethods(control::Dispatcher& d, policy::PolicyService& servic
     auto applied = svc->Rollback(ActorOf(call), p.convert<Poco::UInt64>());
     if (!applied.ok()) return applied.status();
     return Var(AppliedJson(applied.value()));
+  });
+  d.Register("policy.enforcement", [](const control::Call& call) -> R {
+    if (Status s = call.OnlyParams({}); !s.ok()) return s;
+    Array::Ptr rules = new Array;
+    for (const auto& p : policy::EnforcementRegistry()) {
+      Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+      o->set("kind", p.kind);
+      o->set("field", p.field);
+      o->set("state", std::string(policy::EnforcementName(p.state)));
+      o->set("point", p.point);
+      o->set("note", p.note);
+      rules->add(o);
+    }
+    Object::Ptr r = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    r->set("rules", rules);
+    return Var(r);
   });
   d.Register("policy.history", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({}); !s.ok()) return s;

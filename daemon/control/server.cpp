@@ -61,7 +61,8 @@ class Connection final : public Poco::Net::TCPServerConnection {
       return;
     }
     peer_ = cred.value();
-    const AccessDecision decision = DecideAccess(peer_, server_.options_.admin);
+    const AdminRule rule = server_.admin_rule();
+    const AccessDecision decision = DecideAccess(peer_, rule);
     if (server_.options_.on_access) {
       if (Status s = server_.options_.on_access(peer_, decision); !s.ok()) {
         log.error("cannot record the access decision for uid=" + std::to_string(peer_.uid) +
@@ -84,7 +85,7 @@ class Connection final : public Poco::Net::TCPServerConnection {
                        "uid " + std::to_string(peer_.uid) +
                            " may not administer sigmad: " + decision.reason +
                            "; admins are root, the daemon's user and members of group " +
-                           server_.options_.admin.admin_group));
+                           rule.admin_group));
       return;
     }
     log.debug("client uid=" + std::to_string(peer_.uid) + " pid=" + std::to_string(peer_.pid) +
@@ -192,7 +193,26 @@ class Factory final : public Poco::Net::TCPServerConnectionFactory {
 }  // namespace
 
 Server::Server(ServerOptions options, const Dispatcher& dispatcher)
-    : options_(std::move(options)), dispatcher_(dispatcher) {}
+    : options_(std::move(options)), dispatcher_(dispatcher), admin_(options_.admin) {}
+
+AdminRule Server::admin_rule() const {
+  std::lock_guard lock(mu_);
+  return admin_;
+}
+
+void Server::SetAdminRule(AdminRule rule) {
+  {
+    std::lock_guard lock(mu_);
+    admin_ = rule;
+  }
+  const fs::path& path = options_.socket;
+  if (bound_ && rule.admin_gid && (options_.socket_mode & 0060) != 0 &&
+      chown(path.c_str(), static_cast<uid_t>(-1), *rule.admin_gid) != 0) {
+    log::For("control").warning("cannot give " + path.string() + " to group " +
+                                rule.admin_group + " (" + std::strerror(errno) +
+                                "); its members will not be able to connect");
+  }
+}
 
 Server::~Server() { Stop(); }
 
@@ -235,10 +255,11 @@ Status Server::Start() {
       return Status::Error("socket_mode", "cannot set mode of " + path.string() + ": " +
                                               std::strerror(errno));
     }
-    if (options_.admin.admin_gid && (options_.socket_mode & 0060) != 0 &&
-        chown(path.c_str(), static_cast<uid_t>(-1), *options_.admin.admin_gid) != 0) {
+    const AdminRule rule = admin_rule();
+    if (rule.admin_gid && (options_.socket_mode & 0060) != 0 &&
+        chown(path.c_str(), static_cast<uid_t>(-1), *rule.admin_gid) != 0) {
       log::For("control").warning("cannot give " + path.string() + " to group " +
-                                  options_.admin.admin_group + " (" + std::strerror(errno) +
+                                  rule.admin_group + " (" + std::strerror(errno) +
                                   "); its members will not be able to connect");
     }
 

@@ -74,6 +74,10 @@ class Server {
   void Stop();
 
   ServerStats Stats() const;
+  // Replaces who may administer (the SecurityPolicy's adminGroup): new connections are
+  // judged by it, and a bound socket with group access is given to the new group.
+  void SetAdminRule(AdminRule rule);
+  AdminRule admin_rule() const;
   bool draining() const { return draining_.load(); }
   const ServerOptions& options() const { return options_; }
 
@@ -94,6 +98,7 @@ class Server {
   mutable std::mutex mu_;
   std::condition_variable drained_;
   long long active_ = 0;  // GUARDED_BY(mu_)
+  AdminRule admin_;       // GUARDED_BY(mu_); options_.admin until SetAdminRule
   std::atomic<long long> accepted_{0}, requests_{0}, denied_{0}, bad_requests_{0};
 };
 

@@ -41,6 +41,28 @@ Status KeyService::Refuse(const tenancy::Actor& actor, const std::string& tenant
   return why;
 }
 
+void KeyService::SetDataKeyMaxAge(std::optional<std::chrono::hours> age) {
+  std::lock_guard lock(mu_);
+  max_age_ = age;
+}
+
+Result<size_t> KeyService::RotateOverdue() {
+  auto rows = KeyStatus();
+  if (!rows.ok()) return rows.status();
+  size_t rotated = 0;
+  for (const KeyRow& row : rows.value()) {
+    if (!row.overdue) continue;
+    auto r = Rotate({"sigmad", "policy"}, row.owner == kSystemOwner ? "" : row.owner);
+    if (!r.ok()) return r.status();
+    log::For("keys").information("rotated the " + row.owner + " data key (term " +
+                                 std::to_string(r.value().previous) + " -> " +
+                                 std::to_string(r.value().term) +
+                                 "): older than the EncryptionPolicy's dataKeyRotationDays");
+    ++rotated;
+  }
+  return rotated;
+}
+
 Result<std::vector<KeyRow>> KeyService::KeyStatus() const {
   auto tenants = tenancy_.ListTenants();
   if (!tenants.ok()) return tenants.status();
@@ -60,6 +82,12 @@ Result<std::vector<KeyRow>> KeyService::KeyStatus() const {
   });
   if (!s.ok()) return s;
 
+  std::optional<std::chrono::hours> max_age;
+  {
+    std::lock_guard lock(mu_);
+    max_age = max_age_;
+  }
+  const auto now = clock_.Now();
   std::vector<KeyRow> rows;
   for (const auto& k : keys) {
     auto name = names.find(k.tenant);
@@ -68,6 +96,7 @@ Result<std::vector<KeyRow>> KeyService::KeyStatus() const {
     row.term = k.term;
     row.created = k.created;
     row.current = vault_.keyring().CurrentTerm(k.tenant) == k.term;
+    row.overdue = row.current && max_age && now - k.created >= *max_age;
     auto c = counts.find({k.tenant, k.term});
     row.values = c == counts.end() ? 0 : c->second;
     rows.push_back(std::move(row));

@@ -43,6 +43,7 @@ struct KeyRow {
   std::chrono::system_clock::time_point created;
   bool current = false;
   size_t values = 0;  // stored values sealed under this term
+  bool overdue = false;  // current, and older than the data-key rotation age
 };
 
 struct Rotated {
@@ -80,6 +81,13 @@ class KeyService {
   void Stop();
 
   Result<std::vector<KeyRow>> KeyStatus() const;
+
+  // The EncryptionPolicy's dataKeyRotationDays (nullopt: none). A current data key
+  // older than this is overdue.
+  void SetDataKeyMaxAge(std::optional<std::chrono::hours> age);
+  // Rotates every overdue data key (system and tenants), each audited as key.rotate
+  // by "sigmad" from "policy"; returns how many. Called periodically by the daemon.
+  Result<size_t> RotateOverdue();
   // `tenant` empty: the system key. With `rewrap`, a background job then re-seals the
   // owner's older values under the new term; *owner_id says whose (for WaitRewrap).
   Result<Rotated> Rotate(const tenancy::Actor& actor, const std::string& tenant,
@@ -110,12 +118,13 @@ class KeyService {
   const bool replace_key_file_;
 
   std::mutex rotate_mu_;  // a rotation and a rewrap batch never interleave
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false, kicked_ = false;       // GUARDED_BY(mu_)
   std::map<uint64_t, RewrapProgress> progress_;  // GUARDED_BY(mu_)
   std::set<uint64_t> failed_;                    // GUARDED_BY(mu_): retried at next start
   std::thread worker_;
+  std::optional<std::chrono::hours> max_age_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace sigmad::keys

@@ -727,6 +727,15 @@ Result<Schema> Schema::Compile(std::string_view json, const std::string& name) {
   return Schema(std::move(owned));
 }
 
+std::vector<std::string> Schema::SpecFields() const {
+  std::vector<std::string> out;
+  const Node* spec = root_->Property("spec");
+  if (spec != nullptr && spec->ref != nullptr) spec = spec->ref;
+  if (spec == nullptr) return out;
+  for (const auto& [name, _] : spec->properties) out.push_back(name);
+  return out;
+}
+
 void Schema::Validate(const YAML::Node& doc, std::vector<Problem>* problems) const {
   Validator(problems).Check(*root_, doc, "");
 }

@@ -48,6 +48,9 @@ class Schema {
   // Appends every way `doc` breaks the schema, in document order.
   void Validate(const YAML::Node& doc, std::vector<Problem>* problems) const;
 
+  // The properties declared under properties.spec.properties, in schema order.
+  std::vector<std::string> SpecFields() const;
+
   struct Node;  // a compiled (sub)schema (schema.cpp)
 
  private:

@@ -228,9 +228,15 @@ Result<Applied> PolicyService::Apply(const tenancy::Actor& actor, const std::str
   });
   if (!s.ok()) return s;
   last_version_ = v.info.version;
+  if (on_activate_) on_activate_(v);
   log::For("policy").information("policy version " + std::to_string(v.info.version) +
                                  " active (" + source + ", set hash " + hash.substr(0, 12) + ")");
   return Applied{v.info, true};
+}
+
+void PolicyService::OnActivate(ActivateFn fn) {
+  std::lock_guard lock(apply_mu_);
+  on_activate_ = std::move(fn);
 }
 
 Result<PlanResult> PolicyService::Plan(const Files& files) const {

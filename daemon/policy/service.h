@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -95,6 +96,11 @@ class PolicyService {
   // Oldest first.
   Result<std::vector<VersionInfo>> History() const;
 
+  // Called with each version that becomes active, after it is stored, while applies are
+  // held off (so hooks see activations in order). The enforcement points hang here.
+  using ActivateFn = std::function<void(const StoredVersion&)>;
+  void OnActivate(ActivateFn fn);
+
  private:
   PolicyService(store::Vault& vault, audit::AuditLog& audit, const Clock& clock,
                 store::Table table)
@@ -110,6 +116,7 @@ class PolicyService {
   const store::Table table_;
   mutable std::mutex apply_mu_;
   uint64_t last_version_ = 0;  // GUARDED_BY(apply_mu_)
+  ActivateFn on_activate_;     // GUARDED_BY(apply_mu_)
 };
 
 }  // namespace sigmad::policy

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <thread>
@@ -291,5 +292,44 @@ TEST_CASE("policy plan, apply --plan-hash, rollback: end to end through sigmactl
           (active.find("\n  rpoHours: 25\n") != std::string::npos));
     CHECK(Ctl(d.socket(), {"audit", "verify"}).exit_code == 0);
   }
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("policy enforcement lists every rule honestly; adminGroup is enforced",
+          "[integration][policy]") {
+  TempDir tmp;
+  Daemon d(tmp.path() / "state");
+  REQUIRE(d.Start());
+  RunResult r = Ctl(d.socket(), {"policy", "enforcement"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("KIND ") &&
+                        Catch::EndsWith("\n4 of 34 rules enforced; the rest wait for their "
+                                        "modules (--json has a note on each)\n"));
+  RunResult j = Ctl(d.socket(), {"--json", "policy", "enforcement"});
+  Poco::JSON::Parser parser;
+  std::vector<std::string> enforced;
+  for (const auto& v : *parser.parse(j.out).extract<Object::Ptr>()->getArray("rules")) {
+    auto o = v.extract<Object::Ptr>();
+    if (o->getValue<std::string>("state") == "enforced") {
+      enforced.push_back(o->getValue<std::string>("kind") + " " + o->getValue<std::string>("field"));
+    }
+  }
+  CHECK(enforced == std::vector<std::string>{"SecurityPolicy spec.adminGroup",
+                                             "SecurityPolicy spec.logTimezone",
+                                             "EncryptionPolicy spec.algorithm",
+                                             "EncryptionPolicy spec.dataKeyRotationDays"});
+  REQUIRE(d.WaitForLog("policy version 1: data keys rotate after 90 days"));
+
+  // A set naming another admin group: the control socket follows it at once.
+  const fs::path set = tmp.path() / "set";
+  fs::create_directories(set);
+  fs::copy(kPolicies / "baseline", set);
+  WriteFile(set / "10-security.yaml", Replaced(ReadFile(set / "10-security.yaml"),
+                                               "\n  adminGroup: sigmad-admin\n",
+                                               "\n  adminGroup: daemon\n"));
+  REQUIRE(Ctl(d.socket(), {"policy", "apply", set.string()}).exit_code == 0);
+  CHECK(d.WaitForLog("policy version 2: control-socket admins are now root, uid " +
+                     std::to_string(geteuid()) + " and members of group daemon (was sigmad-admin)"));
   CHECK(d.Stop() == 0);
 }

@@ -717,3 +717,52 @@ TEST_CASE("KeyService::RotateMaster while tenants are being created keeps every 
   INFO(v.status().ToString());
   CHECK(v.ok());
 }
+
+namespace {
+
+TEST_CASE("KeyService: data keys older than the policy's age are overdue and rotated",
+          "[keys][service][policy]") {
+  Setup s;
+  FakeClock clock{Time(milliseconds(kStartMs))};
+  Fixture f(s.store, s.key_path, clock, false);
+  Ok(f.tenancy->CreateTenant(kRoot, "acme"));
+  clock.Advance(std::chrono::hours(24 * 10));
+  Ok(f.tenancy->CreateTenant(kRoot, "globex"));  // 10 days younger
+
+  auto overdue = [&] {
+    std::vector<std::string> out;
+    for (const auto& r : Ok(f.keys->KeyStatus())) {
+      if (r.overdue) out.push_back(r.owner + " " + std::to_string(r.term));
+    }
+    return out;
+  };
+  // No age set: nothing is ever overdue.
+  clock.Advance(std::chrono::hours(24 * 1000));
+  CHECK(overdue().empty());
+  CHECK(Ok(f.keys->RotateOverdue()) == 0u);
+
+  f.keys->SetDataKeyMaxAge(std::chrono::hours(24 * 1005));
+  // system and acme are 1010 days old, globex 1000.
+  CHECK(overdue() == std::vector<std::string>{"system 1", "acme 1"});
+  const uint64_t seq = f.log->last_seq();
+  CHECK(Ok(f.keys->RotateOverdue()) == 2u);
+  CHECK(overdue().empty());
+  CHECK(f.vault->keyring().CurrentTerm(kSystemTenant) == 2u);
+  const auto records = RecordsFrom(*f.log, seq + 1);
+  REQUIRE(records.size() == 2);
+  for (const auto& r : records) {
+    CHECK(r.fields.action == "key.rotate");
+    CHECK(r.fields.actor == "sigmad");
+    CHECK(r.fields.source == "policy");
+  }
+  // Old keys are not current, so never overdue; globex comes due later.
+  clock.Advance(std::chrono::hours(24 * 5));
+  CHECK(overdue() == std::vector<std::string>{"globex 1"});
+  CHECK(Ok(f.keys->RotateOverdue()) == 1u);
+  f.keys->SetDataKeyMaxAge(std::nullopt);
+  clock.Advance(std::chrono::hours(24 * 5000));
+  CHECK(overdue().empty());
+  CheckAuditVerifies(*f.log);
+}
+
+}  // namespace

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -218,6 +219,37 @@ TEST_CASE("policy: LoadSet reads a directory's YAML files in name order", "[poli
     CHECK(Shown(one).empty());
     CHECK(one.documents.size() == 1);
   }
+}
+
+}  // namespace
+
+#include "policy/enforcement.h"
+
+namespace {
+
+TEST_CASE("policy: the enforcement registry lists every spec field of every kind once",
+          "[policy][enforcement]") {
+  using sigmad::policy::EnforcementRegistry;
+  using sigmad::policy::SchemaFor;
+  std::set<std::string> listed;
+  for (const auto& p : EnforcementRegistry()) {
+    INFO(p.kind << " " << p.field);
+    CHECK(listed.insert(p.kind + " " + p.field).second);
+    CHECK_FALSE(p.point.empty());
+    CHECK_FALSE(p.note.empty());
+    REQUIRE(SchemaFor(p.kind) != nullptr);
+  }
+  size_t fields = 0;
+  for (const std::string& kind : Kinds()) {
+    const auto spec = SchemaFor(kind)->SpecFields();
+    CHECK_FALSE(spec.empty());
+    for (const std::string& f : spec) {
+      INFO(kind << " spec." << f);
+      CHECK(listed.count(kind + " spec." + f) == 1);
+      ++fields;
+    }
+  }
+  CHECK(fields == listed.size());  // nothing listed that the language does not have
 }
 
 }  // namespace
