@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <string>
 
 #include "commands.h"
 #include "sigmad/version.h"
@@ -175,6 +176,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);  // prints the message and the usage hint
+    // policy plan --detailed-exitcode promises 2 for "changes" only; errors are 1.
+    for (int i = 1; i < argc; ++i) {
+      if (std::string(argv[i]) == "--detailed-exitcode") return kExitFailed;
+    }
     return kExitUsage;
   }
   return rc;

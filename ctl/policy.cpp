@@ -157,7 +157,10 @@ int CmdPolicyPlan(const GlobalOptions& g, const std::string& dir, bool detailed)
   auto params = SetParams(dir);
   if (!params) return kExitFailed;
   auto r = CallDaemon(g, "policy.plan", *params);
-  if (!r.ok()) return ReportFailure(r.status());
+  if (!r.ok()) {
+    const int rc = ReportFailure(r.status());
+    return detailed ? kExitFailed : rc;  // --detailed-exitcode: 2 means changes only
+  }
   auto o = r->extract<Object::Ptr>();
   if (!o->getValue<bool>("valid")) {  // the daemon found what the local check did not
     for (const auto& e : *o->getArray("errors")) {

@@ -14,6 +14,7 @@
 #include "app/state_dir.h"
 #include "app/key_methods.h"
 #include "app/policy_methods.h"
+#include "policy/rules.h"
 #include "app/store_methods.h"
 #include "app/tenancy_methods.h"
 #include "audit/log.h"
@@ -445,7 +446,7 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
   for (const auto& d : policy::ParseSet(v.files).documents) {
     if (d.kind == "SecurityPolicy") group = d.node["spec"]["adminGroup"].Scalar();
     if (d.kind == "EncryptionPolicy") {
-      max_age = std::chrono::hours(24 * std::stoll(d.node["spec"]["dataKeyRotationDays"].Scalar()));
+      max_age = std::chrono::hours(24 * policy::IntField(d.node["spec"]["dataKeyRotationDays"]));
     }
   }
   if (server.admin_rule().admin_group != group) {

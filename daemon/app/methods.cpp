@@ -57,8 +57,9 @@ void RegisterAppMethods(control::Dispatcher& dispatcher, const DaemonFacts& fact
     c->set("requests", st.requests);
     c->set("denied", st.denied);
     c->set("bad_requests", st.bad_requests);
-    c->set("admin_group", facts.admin_group);
-    c->set("admin_group_exists", facts.admin_group_exists);
+    const control::AdminRule admin = server.admin_rule();  // the policy's, once one is active
+    c->set("admin_group", admin.admin_group);
+    c->set("admin_group_exists", admin.admin_gid.has_value());
     r->set("control", c);
 
     if (facts.tls_cert) {

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <optional>
 #include <set>
 
 #include "app/tenancy_methods.h"
@@ -31,6 +32,23 @@ Object::Ptr Info(const policy::VersionInfo& v) {
 }
 
 constexpr size_t kMaxFiles = 256;
+
+// A positive integer parameter (any JSON integer width), or nullopt.
+std::optional<uint64_t> PositiveInt(const Var& p) {
+  if (p.isEmpty() || !p.isInteger()) return std::nullopt;
+  try {
+    if (p.isSigned()) {
+      const Poco::Int64 v = p.convert<Poco::Int64>();
+      if (v < 1) return std::nullopt;
+      return static_cast<uint64_t>(v);
+    }
+    const Poco::UInt64 v = p.convert<Poco::UInt64>();
+    if (v < 1) return std::nullopt;
+    return v;
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
 
 // The "files" parameter: [{"name": "10-a.yaml", "text": "..."}], plain file names,
 // each once.
@@ -93,11 +111,12 @@ void RegisterPolicyMethods(control::Dispatcher& d, policy::PolicyService& servic
     policy::StoredVersion v;
     if (call.params().has("version")) {
       const Var p = call.params().get("version");
-      if (!p.isInteger() || p.convert<Poco::Int64>() < 1) {
+      const std::optional<uint64_t> n = PositiveInt(p);
+      if (!n) {
         return Status::Error(control::code::kInvalidParams,
                              "parameter 'version' must be a positive integer");
       }
-      auto got = svc->Version(p.convert<Poco::UInt64>());
+      auto got = svc->Version(*n);
       if (!got.ok()) return got.status();
       v = std::move(got).value();
     } else {
@@ -172,12 +191,13 @@ void RegisterPolicyMethods(control::Dispatcher& d, policy::PolicyService& servic
   });
   d.Register("policy.rollback", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"version"}); !s.ok()) return s;
-    const Var p = call.params().has("version") ? call.params().get("version") : Var();
-    if (p.isEmpty() || !p.isInteger() || p.convert<Poco::Int64>() < 1) {
+    const std::optional<uint64_t> n =
+        PositiveInt(call.params().has("version") ? call.params().get("version") : Var());
+    if (!n) {
       return Status::Error(control::code::kInvalidParams,
                            "parameter 'version' must be a positive integer");
     }
-    auto applied = svc->Rollback(ActorOf(call), p.convert<Poco::UInt64>());
+    auto applied = svc->Rollback(ActorOf(call), *n);
     if (!applied.ok()) return applied.status();
     return Var(AppliedJson(applied.value()));
   });

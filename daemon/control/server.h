@@ -93,7 +93,7 @@ class Server {
   std::unique_ptr<Poco::Net::TCPServer> tcp_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopping_{false};  // drain window over: close even mid-request
-  bool bound_ = false;
+  std::atomic<bool> bound_{false};
 
   mutable std::mutex mu_;
   std::condition_variable drained_;

@@ -50,16 +50,21 @@ Result<size_t> KeyService::RotateOverdue() {
   auto rows = KeyStatus();
   if (!rows.ok()) return rows.status();
   size_t rotated = 0;
+  Status first_error;
   for (const KeyRow& row : rows.value()) {
     if (!row.overdue) continue;
     auto r = Rotate({"sigmad", "policy"}, row.owner == kSystemOwner ? "" : row.owner);
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {  // go on with the other owners; report the first failure
+      if (first_error.ok()) first_error = Status::Error(r.status().code(), row.owner + ": " + r.status().message());
+      continue;
+    }
     log::For("keys").information("rotated the " + row.owner + " data key (term " +
                                  std::to_string(r.value().previous) + " -> " +
                                  std::to_string(r.value().term) +
                                  "): older than the EncryptionPolicy's dataKeyRotationDays");
     ++rotated;
   }
+  if (!first_error.ok()) return first_error;
   return rotated;
 }
 

@@ -1,6 +1,7 @@
 #include "policy/rules.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <set>
 #include <string>
@@ -11,7 +12,14 @@ namespace {
 const char* const kWeekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 // Reads schema-valid values: the schema has already checked types and ranges.
-long long Int(const YAML::Node& n) { return std::stoll(n.Scalar()); }
+// Schema-valid integers are in range; anything else reads as 0 rather than throwing.
+long long Int(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  long long v = 0;
+  const char* begin = s.data() + (!s.empty() && s[0] == '+' ? 1 : 0);
+  if (std::from_chars(begin, s.data() + s.size(), v).ec != std::errc()) return 0;
+  return v;
+}
 
 std::string Str(const std::string& s) { return "\"" + s + "\""; }
 
@@ -145,6 +153,8 @@ class Rules {
 };
 
 }  // namespace
+
+long long IntField(const YAML::Node& node) { return Int(node); }
 
 long long LongestKeepDays(const YAML::Node& backup_policy) {
   const YAML::Node retention = backup_policy["spec"]["retention"];

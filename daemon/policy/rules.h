@@ -16,4 +16,7 @@ void CheckRules(const std::vector<Document>& documents, std::vector<Diagnostic>*
 // 35 days apart), from a schema-valid document.
 long long LongestKeepDays(const YAML::Node& backup_policy);
 
+// A schema-valid integer field's value (0 if it does not read as one).
+long long IntField(const YAML::Node& node);
+
 }  // namespace sigmad::policy

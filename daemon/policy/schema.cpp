@@ -620,11 +620,15 @@ std::string YamlType(const YAML::Node& node) {
       break;
   }
   const std::string& tag = node.Tag();
-  if (tag == "!" || tag == "tag:yaml.org,2002:str") return "string";
-  if (tag == "tag:yaml.org,2002:int") return "integer";
-  if (tag == "tag:yaml.org,2002:bool") return "boolean";
-  if (tag == "tag:yaml.org,2002:float") return "number";
   const std::string& s = node.Scalar();
+  if (tag == "!" || tag == "tag:yaml.org,2002:str") return "string";
+  // An explicit !!int / !!float / !!bool types a scalar only if it reads as one: a
+  // "!!int abc" is the string "abc" (and fails an integer field as such).
+  if (tag == "tag:yaml.org,2002:int") return std::regex_match(s, IntegerRe()) ? "integer" : "string";
+  if (tag == "tag:yaml.org,2002:float") {
+    return std::regex_match(s, NumberRe()) || std::regex_match(s, IntegerRe()) ? "number" : "string";
+  }
+  if (tag == "tag:yaml.org,2002:bool") return IsBoolText(s) ? "boolean" : "string";
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return "null";
   if (IsBoolText(s)) return "boolean";
   if (std::regex_match(s, IntegerRe())) return "integer";

@@ -228,7 +228,14 @@ Result<Applied> PolicyService::Apply(const tenancy::Actor& actor, const std::str
   });
   if (!s.ok()) return s;
   last_version_ = v.info.version;
-  if (on_activate_) on_activate_(v);
+  if (on_activate_) {
+    try {
+      on_activate_(v);
+    } catch (const std::exception& e) {  // the version is active; say what failed
+      log::For("policy").error("enforcing policy version " + std::to_string(v.info.version) +
+                               ": " + e.what());
+    }
+  }
   log::For("policy").information("policy version " + std::to_string(v.info.version) +
                                  " active (" + source + ", set hash " + hash.substr(0, 12) + ")");
   return Applied{v.info, true};
@@ -287,7 +294,12 @@ Result<DirectoryLoad> PolicyService::LoadDirectory(const std::filesystem::path& 
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  if (last && *last == digest && last_version_ != 0) {
+  uint64_t active_version = 0;
+  {
+    std::lock_guard lock(apply_mu_);
+    active_version = last_version_;
+  }
+  if (last && *last == digest && active_version != 0) {
     out.unchanged = true;
     return out;
   }

@@ -88,6 +88,28 @@ bool KindOf(const YAML::Node& doc, const std::string& file, std::string* kind,
 // with YAML::Load, after as many newlines as lines before it, so marks keep the
 // stream's line numbers. Throws YAML::Exception like LoadAll.
 constexpr size_t kMaxDocumentsPerFile = 256;
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxNodes = 100000;
+
+// Whether a loaded document is a tree of sane size. Aliases (*a) make yaml-cpp build
+// graphs: a cycle ("&a [x, *a]") recurses forever, and nested aliases expand
+// exponentially ("billion laughs"). Both hit these limits instead.
+bool WithinLimits(const YAML::Node& n, int depth, size_t* budget) {
+  if (depth > kMaxDepth || *budget == 0) return false;
+  --*budget;
+  if (n.IsMap()) {
+    for (const auto& kv : n) {
+      if (!WithinLimits(kv.first, depth + 1, budget) || !WithinLimits(kv.second, depth + 1, budget)) {
+        return false;
+      }
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& item : n) {
+      if (!WithinLimits(item, depth + 1, budget)) return false;
+    }
+  }
+  return true;
+}
 
 bool IsMarker(std::string_view line, std::string_view marker) {
   return line.substr(0, 3) == marker &&
@@ -129,6 +151,12 @@ std::vector<YAML::Node> LoadDocuments(const std::string& text, const std::string
     std::string one(static_cast<size_t>(c.first_line), '\n');
     one.append(text, c.begin, c.end - c.begin);
     YAML::Node doc = YAML::Load(one);
+    if (size_t budget = kMaxNodes; !WithinLimits(doc, 0, &budget)) {
+      throw YAML::ParserException(doc.Mark(), "the document nests deeper than " +
+                                                  std::to_string(kMaxDepth) + " levels or has more than " +
+                                                  std::to_string(kMaxNodes) +
+                                                  " nodes (an alias loop or expansion?)");
+    }
     if (YamlType(doc) == "null") {
       // yaml-cpp also reads some garbage (a lone ",") as an empty document: a null
       // document may hold only markers, directives, comments and null itself.

@@ -93,6 +93,19 @@ TEST_CASE("policy validate: every problem as FILE:LINE:COL, exit 1, files unchan
   }
 }
 
+TEST_CASE("policy plan --detailed-exitcode: every error is 1, never 2", "[integration][policy]") {
+  // No daemon at the socket: 3 without the flag, 1 with it.
+  const std::string set = (kPolicies / "baseline").string();
+  RunResult plain = Run({SIGMACTL_BIN, "--socket", "/nonexistent/sock", "policy", "plan", set});
+  CHECK(plain.exit_code == 3);
+  RunResult detailed = Run({SIGMACTL_BIN, "--socket", "/nonexistent/sock", "policy", "plan", set,
+                            "--detailed-exitcode"});
+  CHECK(detailed.exit_code == 1);
+  RunResult usage = Run({SIGMACTL_BIN, "policy", "plan", "--detailed-exitcode"});
+  CHECK(usage.exit_code == 1);
+  CHECK_THAT(usage.err, Catch::Contains("DIR is required"));
+}
+
 TEST_CASE("policy validate: unreadable paths and usage", "[integration][policy]") {
   TempDir tmp;
   const RunResult missing = Validate({(tmp.path() / "nope").string()});

@@ -200,6 +200,11 @@ TEST_CASE("YamlType follows the YAML 1.2 core schema", "[policy][schema]") {
       {"~", "null"},       {"null", "null"},      {"", "null"},        {"[1]", "list"},
       {"{a: 1}", "mapping"}, {"!!str 12", "string"}, {"10.0.0.0/8", "string"},
       {"'01:00'", "string"},
+      // An explicit tag types a scalar only if it reads as that type (review finding:
+      // "!!int abc" was an integer and crashed the rules).
+      {"!!int 12", "integer"}, {"!!int abc", "string"}, {"!!int 9e2", "string"},
+      {"!!float 1.5", "number"}, {"!!float x", "string"}, {"!!bool true", "boolean"},
+      {"!!bool yes", "string"},
   };
   for (const auto& [text, type] : cases) {
     INFO("'" << text << "'");

@@ -110,6 +110,17 @@ TEST_CASE("policy: the documents' envelope", "[policy][set]") {
       {",\n", "p.yaml:1:1: invalid YAML: this is not a YAML document\n"},
       {"# c\n\n  ,,\n", "p.yaml:3:3: invalid YAML: this is not a YAML document\n"},
       {"--- # c\n~\n...\n", "p.yaml: holds no policy document\n"},
+      // Aliases: a cycle recursed forever, an expansion took minutes (review findings).
+      {"kind: BackupPolicy\nspec:\n  days: &a [mon, *a]\n",
+       "p.yaml:1:1: invalid YAML: the document nests deeper than 64 levels or has more than "
+       "100000 nodes (an alias loop or expansion?)\n"},
+      {"a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+       "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+       "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
+       "p.yaml:1:1: invalid YAML: the document nests deeper than 64 levels or has more than "
+       "100000 nodes (an alias loop or expansion?)\n"},
+      {Replace(kRetention, "deleteTenantDataAfterDays: 90", "deleteTenantDataAfterDays: !!int abc"),
+       "p.yaml:6:30: 'spec.deleteTenantDataAfterDays' must be an integer, got the string \"abc\"\n"},
       {Replace(kBackup, "apiVersion: sigmad.io/v1", "apiVersion: sigmad.io/v2"),
        "p.yaml:1:13: 'apiVersion' must be \"sigmad.io/v1\", got the string \"sigmad.io/v2\"\n"},
       {Replace(kBackup, "  name: daily", "  name: Daily_Backups"),
@@ -118,7 +129,8 @@ TEST_CASE("policy: the documents' envelope", "[policy][set]") {
   };
   for (const auto& [text, expected] : cases) {
     INFO(text);
-    const LoadedSet set = One(text);
+    const LoadedSet set = One(text);  // and with the rules of a set around it:
+    CHECK(Shown(ParseSet({{"b.yaml", kBackup}, {"p.yaml", text}})) == expected);
     CHECK(Shown(set) == expected);
     CHECK(set.documents.empty());
   }
