@@ -40,6 +40,17 @@ int CmdKeyStatus(const GlobalOptions& g) {
                     Str(o, "values")});
   }
   PrintTable(std::cout, {"OWNER", "TERM", "CURRENT", "CREATED", "AGE", "VALUES"}, rows);
+  const Object::Ptr root = r->extract<Object::Ptr>();
+  if (root->has("master_key")) {
+    const Object::Ptr m = root->getObject("master_key");
+    std::cout << "master key: set " << Str(m, "created_at") << ", " << Str(m, "age_days")
+              << "d old";
+    if (m->getValue<bool>("overdue")) {
+      std::cout << ", OVERDUE (EncryptionPolicy masterKeyRotationDays " << Str(m, "max_age_days")
+                << "): rotate it with 'sigmactl key rotate-master --new-key-file PATH'";
+    }
+    std::cout << '\n';
+  }
   return kExitOk;
 }
 

@@ -385,10 +385,22 @@ int SigmadApp::Serve(const Config& loaded) {
                                    : std::chrono::milliseconds(1000);
   auto next_ping = clock_.Monotonic();
   auto next_key_check = clock_.Monotonic();
+  auto next_master_warning = clock_.Monotonic();
   for (;;) {
     if (clock_.Monotonic() >= next_key_check) {  // the EncryptionPolicy's rotation age
       if (auto r = key_service.RotateOverdue(); !r.ok()) {
         log.error("rotating overdue data keys: " + r.status().message());
+      }
+      if (auto m = key_service.MasterKeyStatus(); m.ok() && m.value().overdue &&
+          clock_.Monotonic() >= next_master_warning) {
+        log.warning("the master key is " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::hours>(
+                                       clock_.Now() - m.value().created)
+                                       .count() / 24) +
+                    " days old, past the EncryptionPolicy's masterKeyRotationDays (" +
+                    std::to_string(m.value().max_age->count() / 24) +
+                    "); rotate it with sigmactl key rotate-master");
+        next_master_warning = clock_.Monotonic() + std::chrono::hours(24);
       }
       next_key_check = clock_.Monotonic() + std::chrono::minutes(1);
     }
@@ -442,11 +454,13 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
   auto& log = log::For("policy");
   const std::string which = "policy version " + std::to_string(v.info.version);
   std::string group = config_admin_group;
-  std::optional<std::chrono::hours> max_age;
+  std::optional<std::chrono::hours> max_age, master_max_age;
   for (const auto& d : policy::ParseSet(v.files).documents) {
     if (d.kind == "SecurityPolicy") group = d.node["spec"]["adminGroup"].Scalar();
     if (d.kind == "EncryptionPolicy") {
       max_age = std::chrono::hours(24 * policy::IntField(d.node["spec"]["dataKeyRotationDays"]));
+      master_max_age =
+          std::chrono::hours(24 * policy::IntField(d.node["spec"]["masterKeyRotationDays"]));
     }
   }
   if (server.admin_rule().admin_group != group) {
@@ -460,6 +474,7 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
     server.SetAdminRule(rule);
   }
   keys.SetDataKeyMaxAge(max_age);
+  keys.SetMasterKeyMaxAge(master_max_age);
   log.information(which + ": data keys rotate after " +
                   (max_age ? std::to_string(max_age->count() / 24) + " days"
                            : std::string("no set age (no EncryptionPolicy)")));

@@ -57,6 +57,17 @@ void RegisterKeyMethods(control::Dispatcher& d, keys::KeyService& service) {
     }
     Object::Ptr r = NewObject();
     r->set("keys", keys);
+    auto master = svc->MasterKeyStatus();
+    if (!master.ok()) return master.status();
+    Object::Ptr m = NewObject();
+    m->set("created_at", FormatUtc(master.value().created));
+    m->set("age_days",
+           std::chrono::duration_cast<std::chrono::hours>(now - master.value().created).count() / 24);
+    m->set("max_age_days", master.value().max_age
+                               ? Var(master.value().max_age->count() / 24)
+                               : Var());
+    m->set("overdue", master.value().overdue);
+    r->set("master_key", m);
     return Var(r);
   });
   d.Register("key.rotate", [svc](const control::Call& call) -> R {

@@ -46,6 +46,24 @@ void KeyService::SetDataKeyMaxAge(std::optional<std::chrono::hours> age) {
   max_age_ = age;
 }
 
+void KeyService::SetMasterKeyMaxAge(std::optional<std::chrono::hours> age) {
+  std::lock_guard lock(mu_);
+  master_max_age_ = age;
+}
+
+Result<MasterKeyInfo> KeyService::MasterKeyStatus() const {
+  auto created = vault_.MasterKeyCreated();
+  if (!created.ok()) return created.status();
+  MasterKeyInfo info;
+  info.created = created.value();
+  {
+    std::lock_guard lock(mu_);
+    info.max_age = master_max_age_;
+  }
+  info.overdue = info.max_age && clock_.Now() - info.created >= *info.max_age;
+  return info;
+}
+
 Result<size_t> KeyService::RotateOverdue() {
   auto rows = KeyStatus();
   if (!rows.ok()) return rows.status();

@@ -46,6 +46,12 @@ struct KeyRow {
   bool overdue = false;  // current, and older than the data-key rotation age
 };
 
+struct MasterKeyInfo {
+  std::chrono::system_clock::time_point created;
+  std::optional<std::chrono::hours> max_age;  // the EncryptionPolicy's, if any
+  bool overdue = false;
+};
+
 struct Rotated {
   std::string owner;
   uint32_t previous = 0, term = 0;
@@ -85,6 +91,11 @@ class KeyService {
   // The EncryptionPolicy's dataKeyRotationDays (nullopt: none). A current data key
   // older than this is overdue.
   void SetDataKeyMaxAge(std::optional<std::chrono::hours> age);
+  // The EncryptionPolicy's masterKeyRotationDays (nullopt: none). An older master key
+  // is overdue; rotating it needs a new key file (RotateMaster), so it is reported,
+  // never rotated automatically.
+  void SetMasterKeyMaxAge(std::optional<std::chrono::hours> age);
+  Result<MasterKeyInfo> MasterKeyStatus() const;
   // Rotates every overdue data key (system and tenants), each audited as key.rotate
   // by "sigmad" from "policy"; returns how many. Called periodically by the daemon.
   Result<size_t> RotateOverdue();
@@ -124,7 +135,8 @@ class KeyService {
   std::map<uint64_t, RewrapProgress> progress_;  // GUARDED_BY(mu_)
   std::set<uint64_t> failed_;                    // GUARDED_BY(mu_): retried at next start
   std::thread worker_;
-  std::optional<std::chrono::hours> max_age_;  // GUARDED_BY(mu_)
+  std::optional<std::chrono::hours> max_age_;         // GUARDED_BY(mu_)
+  std::optional<std::chrono::hours> master_max_age_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace sigmad::keys

@@ -35,9 +35,10 @@ const std::vector<EnforcementPoint>& EnforcementRegistry() {
        E::kEnforced,
        "a data key older than this is rotated automatically (new values under a new term) "
        "and key status marks it overdue until then"},
-      {"EncryptionPolicy", "spec.masterKeyRotationDays", "keys: master key age",
-       E::kNotEnforced,
-       "the master key's age is not recorded yet; rotate with key rotate-master"},
+      {"EncryptionPolicy", "spec.masterKeyRotationDays", "keys: master key age (keys/service.cpp)",
+       E::kEnforced,
+       "key status marks an older master key OVERDUE and sigmad warns daily; rotating needs "
+       "a new key file (key rotate-master), so it is never automatic"},
       // BackupPolicy
       {"BackupPolicy", "spec.schedule", "backup: scheduler", E::kNotEnforced,
        "the backup module is not built yet"},

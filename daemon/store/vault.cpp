@@ -104,6 +104,7 @@ Status Vault::LoadOrInitKeys() {
       auto made = keyring_->MakeKekCheck();
       if (!made.ok()) return made.status();
       if (Status put = txn.Put(meta_, kKekCheckKey, made.value()); !put.ok()) return put;
+      if (Status put = PutKekCreated(txn); !put.ok()) return put;
       return CreateTenantKey(txn, kSystemTenant);
     });
   }
@@ -358,6 +359,7 @@ Result<size_t> Vault::RewrapAllUnder(WriteTxn& txn, const crypto::SecretBytes& n
   auto check = new_ring.value()->MakeKekCheck();
   if (!check.ok()) return check.status();
   if (Status p = txn.Put(meta_, kKekCheckKey, check.value()); !p.ok()) return p;
+  if (Status p = PutKekCreated(txn); !p.ok()) return p;
   return entries.size();
 }
 
@@ -478,6 +480,30 @@ Result<Vault::TermCounts> Vault::CountByTerm(const ReadTxn& txn) const {
     if (!s.ok()) return s;
   }
   return counts;
+}
+
+Status Vault::PutKekCreated(WriteTxn& txn) const {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      clock_.Now().time_since_epoch())
+                      .count();
+  return txn.Put(meta_, kKekCreatedKey, KeyBuilder().U64(static_cast<uint64_t>(ms)).Build());
+}
+
+Result<std::chrono::system_clock::time_point> Vault::MasterKeyCreated() const {
+  std::optional<uint64_t> ms;
+  Status s = env_->View([&](ReadTxn& txn) -> Status {
+    auto got = txn.Get(meta_, kKekCreatedKey);
+    if (!got.ok()) return got.status();
+    if (got.value()) ms = KeyReader(*got.value()).U64();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (!ms) {  // a store from before the time was kept: count from now on
+    Status w = env_->Update([&](WriteTxn& txn) { return PutKekCreated(txn); });
+    if (!w.ok()) return w;
+    return clock_.Now();
+  }
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms));
 }
 
 Result<std::vector<Vault::KeyInfo>> Vault::ListKeys(const ReadTxn& txn) const {

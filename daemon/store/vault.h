@@ -44,6 +44,7 @@ namespace sigmad::store {
 inline constexpr uint32_t kSchemaVersion = 1;
 inline constexpr char kKeysDb[] = "keys";
 inline constexpr char kKekCheckKey[] = "kek_check";
+inline constexpr char kKekCreatedKey[] = "kek_created";  // ms since the epoch, u64
 
 // Who owns the values of a table, i.e. whose data key seals them.
 enum class Owner {
@@ -190,7 +191,13 @@ class Vault {
   };
   Result<std::vector<KeyInfo>> ListKeys(const ReadTxn& txn) const;
 
+  // When the master key in use was set: the store's creation or the last master-key
+  // rotation. A store made before this was recorded counts from its first open with
+  // it. (Like the keys DB's creation times, not authenticated.)
+  Result<std::chrono::system_clock::time_point> MasterKeyCreated() const;
+
  private:
+  Status PutKekCreated(WriteTxn& txn) const;
   Vault(std::unique_ptr<Env> env, std::unique_ptr<crypto::Keyring> keyring, Dbi meta, Dbi keys,
         const Clock& clock)
       : env_(std::move(env)), keyring_(std::move(keyring)), meta_(meta), keys_(keys),

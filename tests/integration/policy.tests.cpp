@@ -317,7 +317,7 @@ TEST_CASE("policy enforcement lists every rule honestly; adminGroup is enforced"
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("KIND ") &&
-                        Catch::EndsWith("\n4 of 34 rules enforced; the rest wait for their "
+                        Catch::EndsWith("\n5 of 34 rules enforced; the rest wait for their "
                                         "modules (--json has a note on each)\n"));
   RunResult j = Ctl(d.socket(), {"--json", "policy", "enforcement"});
   Poco::JSON::Parser parser;
@@ -331,7 +331,10 @@ TEST_CASE("policy enforcement lists every rule honestly; adminGroup is enforced"
   CHECK(enforced == std::vector<std::string>{"SecurityPolicy spec.adminGroup",
                                              "SecurityPolicy spec.logTimezone",
                                              "EncryptionPolicy spec.algorithm",
-                                             "EncryptionPolicy spec.dataKeyRotationDays"});
+                                             "EncryptionPolicy spec.dataKeyRotationDays",
+                                             "EncryptionPolicy spec.masterKeyRotationDays"});
+  RunResult keys = Ctl(d.socket(), {"key", "status"});
+  CHECK_THAT(keys.out, Catch::Contains("\nmaster key: set ") && Catch::EndsWith("d old\n"));
   REQUIRE(d.WaitForLog("policy version 1: data keys rotate after 90 days"));
 
   // A set naming another admin group: the control socket follows it at once.

@@ -766,3 +766,38 @@ TEST_CASE("KeyService: data keys older than the policy's age are overdue and rot
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("KeyService: the master key's age, overdue past the policy's age; rotation resets it",
+          "[keys][service][policy]") {
+  Setup s;
+  FakeClock clock{Time(milliseconds(kStartMs))};
+  Fixture f(s.store, s.key_path, clock, false);
+  MasterKeyInfo m = Ok(f.keys->MasterKeyStatus());
+  CHECK(m.created == clock.Now());
+  CHECK_FALSE(m.max_age.has_value());
+  CHECK_FALSE(m.overdue);
+
+  f.keys->SetMasterKeyMaxAge(std::chrono::hours(24 * 365));
+  clock.Advance(std::chrono::hours(24 * 364));
+  CHECK_FALSE(Ok(f.keys->MasterKeyStatus()).overdue);
+  clock.Advance(std::chrono::hours(24));
+  CHECK(Ok(f.keys->MasterKeyStatus()).overdue);
+  // Never rotated automatically: overdue data keys are, the master key is not.
+  Ok(f.keys->RotateOverdue());
+  CHECK(Ok(f.keys->MasterKeyStatus()).overdue);
+
+  // After a reopen the time is read back, not reset.
+  f.Reopen(s.store, s.key_path, clock, false);
+  f.keys->SetMasterKeyMaxAge(std::chrono::hours(24 * 365));
+  CHECK(Ok(f.keys->MasterKeyStatus()).created == Time(milliseconds(kStartMs)));
+
+  NewKeyFile(s.dir / "new.key", kNewFill);
+  Ok(f.keys->RotateMaster(kRoot, s.dir / "new.key"));
+  m = Ok(f.keys->MasterKeyStatus());
+  CHECK(m.created == clock.Now());
+  CHECK_FALSE(m.overdue);
+}
+
+}  // namespace
