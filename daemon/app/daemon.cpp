@@ -482,14 +482,15 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
 
 void SigmadApp::LoadPolicies(policy::PolicyService& policies, const fs::path& dir) {
   auto& log = log::For("policy");
+  auto what_stays = [&policies] {
+    auto active = policies.Active();
+    return active.ok() && active.value()
+               ? "policy version " + std::to_string(active.value()->info.version) + " stays active"
+               : std::string("no policy set is active");
+  };
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
-    auto active = policies.Active();
-    log.warning(dir.string() + " does not exist; " +
-                (active.ok() && active.value()
-                     ? "policy version " + std::to_string(active.value()->info.version) +
-                           " stays active"
-                     : std::string("no policy set is active")));
+    log.warning(dir.string() + " does not exist; " + what_stays());
     return;
   }
   auto r = policies.LoadDirectory(dir);
@@ -499,13 +500,8 @@ void SigmadApp::LoadPolicies(policy::PolicyService& policies, const fs::path& di
   }
   if (!r.value().errors.empty()) {
     for (const auto& e : r.value().errors) log.error(e.ToString());
-    auto active = policies.Active();
     log.error(dir.string() + " is invalid (" + std::to_string(r.value().errors.size()) +
-              " problem(s)); " +
-              (active.ok() && active.value()
-                   ? "policy version " + std::to_string(active.value()->info.version) +
-                         " stays active"
-                   : std::string("no policy set is active")));
+              " problem(s)); " + what_stays());
     notify::Status("Policy set in " + dir.string() + " is invalid");
     return;
   }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "audit/bytes.h"
+#include "crypto/digest.h"
 
 namespace sigmad::audit {
 namespace {
@@ -168,16 +169,7 @@ std::string CanonicalBytes(const Record& r) {
   return out;
 }
 
-Digest ComputeHash(const Record& record) {
-  const std::string bytes = CanonicalBytes(record);
-  Digest d{};
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), d.data(), &len, EVP_sha256(), nullptr) != 1 ||
-      len != d.size()) {
-    CryptoFailed("SHA-256");
-  }
-  return d;
-}
+Digest ComputeHash(const Record& record) { return crypto::Sha256(CanonicalBytes(record)); }
 
 Digest ComputeCheckpointMac(const crypto::SecretBytes& key, const Digest& hash) {
   static const uint8_t kNoKey = 0;  // HMAC() wants a non-null pointer even for 0 bytes
@@ -195,16 +187,7 @@ bool DigestsEqual(const Digest& a, const Digest& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string DigestHex(const Digest& d) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(d.size() * 2);
-  for (uint8_t b : d) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0x0F]);
-  }
-  return out;
-}
+std::string DigestHex(const Digest& d) { return crypto::HexLower(d); }
 
 Result<Digest> ParseDigestHex(std::string_view hex) {
   auto nibble = [](char c) -> int {

@@ -1,7 +1,6 @@
 #include "policy/rules.h"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <set>
 #include <string>
@@ -12,14 +11,8 @@ namespace {
 const char* const kWeekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 // Reads schema-valid values: the schema has already checked types and ranges.
-// Schema-valid integers are in range; anything else reads as 0 rather than throwing.
-long long Int(const YAML::Node& n) {
-  const std::string& s = n.Scalar();
-  long long v = 0;
-  const char* begin = s.data() + (!s.empty() && s[0] == '+' ? 1 : 0);
-  if (std::from_chars(begin, s.data() + s.size(), v).ec != std::errc()) return 0;
-  return v;
-}
+// Anything else reads as 0 rather than throwing.
+long long Int(const YAML::Node& n) { return IntegerValue(n).value_or(0); }
 
 std::string Str(const std::string& s) { return "\"" + s + "\""; }
 

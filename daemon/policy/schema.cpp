@@ -266,14 +266,9 @@ class Compiler {
 
  private:
   static std::optional<size_t> Count(const YAML::Node& v) {
-    if (!v.IsScalar() || YamlType(v) != "integer") return std::nullopt;
-    long long n = 0;
-    if (std::from_chars(v.Scalar().data(), v.Scalar().data() + v.Scalar().size(), n).ec !=
-            std::errc() ||
-        n < 0) {
-      return std::nullopt;
-    }
-    return static_cast<size_t>(n);
+    const auto n = IntegerValue(v);
+    if (!n || *n < 0) return std::nullopt;
+    return static_cast<size_t>(*n);
   }
 
   Result<Scalar> ScalarOf(const YAML::Node& v, const std::string& at) const {
@@ -636,6 +631,15 @@ std::string YamlType(const YAML::Node& node) {
   return "string";
 }
 
+std::optional<long long> IntegerValue(const YAML::Node& node) {
+  if (YamlType(node) != "integer") return std::nullopt;
+  const std::string& s = node.Scalar();
+  const char* begin = s.data() + (s[0] == '+' ? 1 : 0);  // from_chars takes no '+'
+  long long v = 0;
+  if (std::from_chars(begin, s.data() + s.size(), v).ec != std::errc()) return std::nullopt;
+  return v;
+}
+
 std::string CanonicalJson(const YAML::Node& node) {
   const std::string type = YamlType(node);
   if (type == "mapping") {
@@ -653,11 +657,8 @@ std::string CanonicalJson(const YAML::Node& node) {
   if (type == "null") return "null";
   if (type == "boolean") return BoolValue(node.Scalar()) ? "true" : "false";
   if (type == "integer") {
-    long long v = 0;
-    const std::string& s = node.Scalar();
-    const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
-    if (std::from_chars(begin, s.data() + s.size(), v).ec == std::errc() ) return std::to_string(v);
-    return JsonString(s);  // beyond 64 bits: kept exact, as text
+    if (const auto v = IntegerValue(node)) return std::to_string(*v);
+    return JsonString(node.Scalar());  // beyond 64 bits: kept exact, as text
   }
   if (type == "number") {
     const double x = std::strtod(node.Scalar().c_str(), nullptr);

@@ -24,6 +24,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,9 @@ class Schema {
 // How a YAML node reads under the core schema: "null", "boolean", "integer", "number",
 // "string", "list", "mapping".
 std::string YamlType(const YAML::Node& node);
+
+// The value of a node YamlType reads as "integer", if it fits 64 bits.
+std::optional<long long> IntegerValue(const YAML::Node& node);
 
 // The node as canonical JSON: mapping keys sorted, scalars typed as YamlType types them
 // (integers normalised: +07 is 7), no spaces. Two documents that differ only in

@@ -8,9 +8,8 @@
 #include <system_error>
 #include <tuple>
 
-#include <openssl/evp.h>
-
 #include "common/file.h"
+#include "crypto/digest.h"
 #include "policy/rules.h"
 
 namespace sigmad::policy {
@@ -280,18 +279,7 @@ LoadedSet ParseSet(const std::vector<std::pair<std::string, std::string>>& files
   return set;
 }
 
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xF];
-  }
-  return hex;
-}
+std::string Sha256Hex(std::string_view bytes) { return crypto::HexLower(crypto::Sha256(bytes)); }
 
 std::string SetHash(const std::vector<Document>& documents) {
   std::vector<const Document*> sorted;
