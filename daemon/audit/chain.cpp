@@ -22,12 +22,16 @@ Result<Chain> Chain::Resume(const Record& last, CheckpointPolicy policy) {
 }
 
 Result<Record> Chain::Next(const Fields& fields, const CheckpointKey& key) const {
-  return Build(fields, &key);
+  return Build(fields, &key, false);
 }
 
-Result<Record> Chain::Next(const Fields& fields) const { return Build(fields, nullptr); }
+Result<Record> Chain::Next(const Fields& fields) const { return Build(fields, nullptr, false); }
 
-Result<Record> Chain::Build(const Fields& fields, const CheckpointKey* key) const {
+Result<Record> Chain::NextCheckpoint(const Fields& fields, const CheckpointKey& key) const {
+  return Build(fields, &key, true);
+}
+
+Result<Record> Chain::Build(const Fields& fields, const CheckpointKey* key, bool force) const {
   if (Status s = Validate(fields); !s.ok()) return s;
   if (key != nullptr) {
     if (Status s = ValidateCheckpointKey(key->id, key->secret); !s.ok()) return s;
@@ -40,7 +44,7 @@ Result<Record> Chain::Build(const Fields& fields, const CheckpointKey* key) cons
   r.fields = fields;
   r.fields.time = std::chrono::floor<std::chrono::milliseconds>(fields.time);
   r.prev_hash = last_hash_;
-  const bool due = policy_.Due(r.seq);
+  const bool due = force || policy_.Due(r.seq);
   if (due) {
     if (key == nullptr) {
       return Status::Error(code::kInvalidKey, "audit record " + std::to_string(r.seq) +

@@ -56,6 +56,9 @@ class Chain {
   Result<Record> Next(const Fields& fields, const CheckpointKey& key) const;
   // As above without a key: fails (code::kInvalidKey) if a checkpoint is due.
   Result<Record> Next(const Fields& fields) const;
+  // As Next(fields, key), with a checkpoint whether one is due or not: for records that
+  // must be authenticated by the key on their own (an audit.prune record, verify.h).
+  Result<Record> NextCheckpoint(const Fields& fields, const CheckpointKey& key) const;
 
   // Advances past `record` once it is stored. Fails (code::kChain) unless it is the
   // record Next() would build: seq = last + 1, prev_hash = last hash, hash correct.
@@ -68,7 +71,7 @@ class Chain {
   void set_policy(CheckpointPolicy policy) { policy_ = policy; }
 
  private:
-  Result<Record> Build(const Fields& fields, const CheckpointKey* key) const;
+  Result<Record> Build(const Fields& fields, const CheckpointKey* key, bool force) const;
 
   CheckpointPolicy policy_;
   uint64_t last_seq_ = 0;

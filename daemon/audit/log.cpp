@@ -1,9 +1,12 @@
 #include "audit/log.h"
 
+#include <algorithm>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "audit/codec.h"
+#include "common/time_format.h"
 #include "crypto/keyring.h"
 #include "store/keys.h"
 
@@ -56,13 +59,18 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Vault& vault, Checkpoint
   return std::unique_ptr<AuditLog>(new AuditLog(vault, table.value(), chain));
 }
 
-Status AuditLog::Appender::Append(const Fields& fields) {
+Status AuditLog::Appender::Append(const Fields& fields) { return Add(fields, false); }
+
+Status AuditLog::Appender::AppendCheckpoint(const Fields& fields) { return Add(fields, true); }
+
+Status AuditLog::Appender::Add(const Fields& fields, bool checkpoint) {
   const auto term = log_.vault_.keyring().CurrentTerm(kSystemTenant);
   if (!term) return Status::Error("no_key", "the store has no system data key");
   auto key = log_.KeyForTerm(*term);
   if (!key.ok()) return key.status();
   const std::string id = std::string(kKeyIdPrefix) + std::to_string(*term);
-  auto record = chain_.Next(fields, CheckpointKey{id, *key.value()});
+  const CheckpointKey ck{id, *key.value()};
+  auto record = checkpoint ? chain_.NextCheckpoint(fields, ck) : chain_.Next(fields, ck);
   if (!record.ok()) return record.status();
   const std::string k = AuditKey(record.value().seq);
   if (Status s = log_.vault_.Put(txn_, log_.table_, k, kSystemTenant,
@@ -137,6 +145,75 @@ VerifyResult AuditLog::Verify() const {
   if (!s.ok() && result.ok()) {
     result.failure = VerifyFailure{result.last_seq + 1, Reason::kMalformed,
                                    "the audit log could not be read: " + s.message()};
+  }
+  return result;
+}
+
+Result<AuditLog::PruneResult> AuditLog::Prune(TimePoint before, TimePoint now,
+                                              std::string_view reason, uint64_t max_records) {
+  std::lock_guard prune_lock(prune_mu_);
+  VerifyOptions options;
+  {
+    std::lock_guard lock(mu_);
+    options.max_checkpoint_gap = chain_.policy().every;
+  }
+  options.segment = true;
+  Verifier verifier([this](std::string_view id) { return KeyForId(id); }, options);
+  // Find S: the newest checkpoint with only old records before it.
+  PruneResult result;
+  uint64_t first = 0, scanned = 0;
+  Status s = Read(1, [&](const Record& r, bool* stop) {
+    if (first == 0) first = r.seq;
+    if (!verifier.Add(r)) {
+      *stop = true;
+      return Status::Ok();
+    }
+    if (r.checkpoint) result.first_kept = r.seq;
+    if (r.fields.time >= before) {
+      *stop = true;
+    } else if (++scanned >= max_records) {
+      result.more = *stop = true;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (const VerifyResult v = verifier.Finish(); !v.ok()) {
+    return Status::Error(code::kChain, "the oldest audit records do not verify, so none are "
+                                       "pruned: " + v.failure->message);
+  }
+  if (result.first_kept <= first) return PruneResult{};  // nothing old enough behind a checkpoint
+
+  Fields f;
+  f.time = now;
+  f.actor = "sigmad";
+  f.action = std::string(kPruneAction);
+  f.target = PruneTarget(result.first_kept);
+  f.outcome = std::string(kOutcomeOk);
+  f.source = "retention";
+  f.details = "records " + std::to_string(first) + ".." + std::to_string(result.first_kept - 1) +
+              ", older than " + FormatUtc(before) + ": " + std::string(reason);
+  if (Status a = Update([&](store::WriteTxn&, Appender& app) {
+        Status appended = app.AppendCheckpoint(f);
+        result.prune_seq = app.last_seq();
+        return appended;
+      });
+      !a.ok()) {
+    return a;
+  }
+  for (uint64_t seq = first; seq < result.first_kept;) {
+    const uint64_t end = std::min(result.first_kept, seq + kPruneBatch);
+    Status d = vault_.env().Update([&](store::WriteTxn& txn) -> Status {
+      for (uint64_t q = seq; q < end; ++q) {
+        if (auto r = txn.Delete(table_.dbi, AuditKey(q)); !r.ok()) return r.status();
+      }
+      return Status::Ok();
+    });
+    if (!d.ok()) {
+      return Status::Error(d.code(), "pruning stopped before audit record " + std::to_string(seq) +
+                                         " (the next prune carries on): " + d.message());
+    }
+    result.removed += end - seq;
+    seq = end;
   }
   return result;
 }

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "audit/chain.h"
 #include "audit/record.h"
@@ -39,9 +40,14 @@ class AuditLog {
   class Appender {
    public:
     Status Append(const Fields& fields);
+    // With a checkpoint whether one is due or not (Chain::NextCheckpoint).
+    Status AppendCheckpoint(const Fields& fields);
+    // The sequence number of the last record appended in this transaction (or before).
+    uint64_t last_seq() const { return chain_.last_seq(); }
 
    private:
     friend class AuditLog;
+    Status Add(const Fields& fields, bool checkpoint);
     Appender(AuditLog& log, store::WriteTxn& txn, Chain& chain)
         : log_(log), txn_(txn), chain_(chain) {}
     AuditLog& log_;
@@ -65,6 +71,28 @@ class AuditLog {
   // this process last appended (so removing the newest records is noticed here).
   VerifyResult Verify() const;
 
+  // What one Prune call did.
+  struct PruneResult {
+    uint64_t removed = 0;     // records deleted by this call
+    uint64_t first_kept = 0;  // S: the records before it are removed; 0 if none were due
+    uint64_t prune_seq = 0;   // the audit.prune record written; 0 if none were due
+    bool more = false;        // it stopped after max_records old records: call again
+  };
+  // Retention. Removes the records older than `before`, from the oldest up to the newest
+  // checkpoint S that only such records precede; S and everything after it stay. The
+  // records to remove and S are verified first (hashes, links, S's MAC): a damaged or
+  // tampered stretch is evidence, and Prune refuses ("audit_chain") rather than delete it.
+  // Then it appends an audit.prune record (time `now`, actor "sigmad", `reason` in its
+  // details) with a checkpoint, and deletes the records before S oldest first, in
+  // transactions of kPruneBatch, so audited writers wait for one batch at most. The log
+  // verifies at every point in between (verify.h), so a crash loses nothing; the next
+  // Prune carries on. Looks at no more than max_records records per call.
+  // Concurrent Prune calls run one after the other.
+  Result<PruneResult> Prune(TimePoint before, TimePoint now, std::string_view reason,
+                            uint64_t max_records = kPruneMaxRecords);
+  static constexpr uint64_t kPruneBatch = 10000;
+  static constexpr uint64_t kPruneMaxRecords = 200000;
+
   uint64_t last_seq() const;
   Digest last_hash() const;
 
@@ -79,6 +107,7 @@ class AuditLog {
   store::Table table_;
   mutable std::mutex mu_;
   Chain chain_;  // GUARDED_BY(mu_)
+  std::mutex prune_mu_;  // one Prune at a time
   mutable std::mutex keys_mu_;
   mutable std::map<uint32_t, crypto::SecretBytes> keys_;  // GUARDED_BY(keys_mu_)
 };

@@ -1,6 +1,7 @@
 #include "audit/verify.h"
 
 #include <cstdio>
+#include <limits>
 #include <utility>
 
 #include "audit/codec.h"
@@ -28,6 +29,12 @@ std::string Printable(std::string_view s) {
   return out;
 }
 
+// "record 4 is missing", "records 4..9 are missing": the records in [from, to).
+std::string Missing(uint64_t from, uint64_t to) {
+  return to - from == 1 ? "record " + Seq(from) + " is missing"
+                        : "records " + Seq(from) + ".." + Seq(to - 1) + " are missing";
+}
+
 }  // namespace
 
 std::string_view ReasonName(Reason reason) {
@@ -50,12 +57,36 @@ std::string_view ReasonName(Reason reason) {
       return "checkpoint_mac_mismatch";
     case Reason::kUnknownKeyId:
       return "unknown_key_id";
+    case Reason::kInvalidPruneRecord:
+      return "invalid_prune_record";
     case Reason::kAnchorMismatch:
       return "anchor_mismatch";
     case Reason::kTruncated:
       return "truncated";
   }
   return "unknown";
+}
+
+namespace {
+constexpr std::string_view kPruneTargetPrefix = "before seq ";
+}  // namespace
+
+std::string PruneTarget(uint64_t first_kept) {
+  return std::string(kPruneTargetPrefix) + Seq(first_kept);
+}
+
+std::optional<uint64_t> ParsePruneTarget(std::string_view target) {
+  if (target.substr(0, kPruneTargetPrefix.size()) != kPruneTargetPrefix) return std::nullopt;
+  const std::string_view digits = target.substr(kPruneTargetPrefix.size());
+  if (digits.empty() || digits[0] == '0') return std::nullopt;
+  uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto d = static_cast<uint64_t>(c - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 Verifier::Verifier(KeyLookup keys, VerifyOptions options)
@@ -103,17 +134,15 @@ bool Verifier::Add(const Record& r) {
              ": the records are out of order");
     return false;
   }
-  if (r.seq != last + 1) {
+  // A log that starts after record 1 was pruned, or lost its start: Finish decides.
+  const bool pruned_start = !started && r.seq > 1;
+  if (started && r.seq != last + 1) {
     Fail(r.seq, Reason::kSequenceGap,
-         (started ? "record " + Seq(r.seq) + " follows record " + Seq(last)
-                  : "the log starts at record " + Seq(r.seq)) +
-             (r.seq - last == 2
-                  ? ": record " + Seq(last + 1) + " is missing"
-                  : ": records " + Seq(last + 1) + ".." + Seq(r.seq - 1) + " are missing"));
+         "record " + Seq(r.seq) + " follows record " + Seq(last) + ": " + Missing(last + 1, r.seq));
     gap_pending_ = true;  // one more record tells a removal from a reordering
     return true;
   }
-  if (r.prev_hash != result_.last_hash) {
+  if (!pruned_start && r.prev_hash != result_.last_hash) {
     Fail(r.seq, Reason::kPrevHashMismatch,
          started ? "record " + Seq(r.seq) + " does not link to record " + Seq(last) +
                        " (its prev_hash is " + DigestHex(r.prev_hash) + ", record " + Seq(last) +
@@ -136,6 +165,19 @@ bool Verifier::Add(const Record& r) {
              " are allowed): checkpoints were removed, or the log was written with a larger "
              "checkpoint interval");
     return false;
+  }
+  if (r.fields.action == kPruneAction) {
+    const std::optional<uint64_t> kept = ParsePruneTarget(r.fields.target);
+    if (!r.checkpoint || !kept || *kept >= r.seq) {
+      Fail(r.seq, Reason::kInvalidPruneRecord,
+           "record " + Seq(r.seq) + " is an " + std::string(kPruneAction) + " record " +
+               (!r.checkpoint ? std::string("without a checkpoint")
+                              : "whose target '" + Printable(r.fields.target) +
+                                    "' does not name an earlier record") +
+               ": it was not written by sigmad");
+      return false;
+    }
+    result_.pruned_before = *kept;
   }
   if (options_.anchor && options_.anchor->seq == r.seq && options_.anchor->hash != r.hash) {
     Fail(r.seq, Reason::kAnchorMismatch,
@@ -188,6 +230,25 @@ bool Verifier::AddEncoded(std::string_view bytes) {
 
 VerifyResult Verifier::Finish() {
   gap_pending_ = false;
+  const uint64_t first = result_.first_seq;
+  if (!result_.failure && first > 1 && !options_.segment &&
+      (result_.pruned_before == 0 || first > result_.pruned_before)) {
+    const uint64_t pruned_before = result_.pruned_before;
+    result_ = VerifyResult{};  // nothing before the bad start was verified
+    if (pruned_before == 0) {
+      Fail(first, Reason::kSequenceGap,
+           "the log starts at record " + Seq(first) + " and no " + std::string(kPruneAction) +
+               " record says older records were pruned: " + Missing(1, first));
+    } else {
+      Fail(first, Reason::kSequenceGap,
+           "the log starts at record " + Seq(first) + " but the last " +
+               std::string(kPruneAction) + " record kept the records from " +
+               Seq(pruned_before) + " on: " + Missing(pruned_before, first));
+    }
+  }
+  if (!result_.failure && options_.anchor && options_.anchor->seq < first) {
+    result_.anchor_pruned = true;
+  }
   if (!result_.failure && options_.anchor && options_.anchor->seq > result_.last_seq) {
     const uint64_t seq = result_.last_seq + 1;
     Fail(seq, Reason::kTruncated,

@@ -7,8 +7,8 @@
 //                            matches the canonical encoding, record.h)
 //   prev_hash_mismatch       a record does not link to the one before it: that one was
 //                            altered and re-hashed, or a forged record was put in place
-//   sequence_gap             sequence numbers jump: records were removed (or the first
-//                            record is not 1)
+//   sequence_gap             sequence numbers jump: records were removed, or the log
+//                            starts after record 1 without a prune that explains it
 //   duplicate_sequence       a sequence number repeats: a record was inserted or copied
 //   out_of_order             sequence numbers go back: records were reordered (a jump
 //                            followed by a smaller number is reported as this, at the jump)
@@ -19,6 +19,8 @@
 //   unknown_key_id           a checkpoint names a key the lookup does not know
 //   malformed                stored bytes do not decode (AddEncoded), reported at the
 //                            sequence number the record should have had
+//   invalid_prune_record     an audit.prune record without a checkpoint, or whose target
+//                            does not name the first record it kept
 //   anchor_mismatch          the record at the anchor's seq has another hash
 //   truncated                the log ends before the anchor's seq
 //
@@ -30,6 +32,17 @@
 // status, kept with backups, sent to a log host), closes the gap up to that record: the
 // log must still contain it, with that hash. Nothing detects loss of records newer than
 // the newest anchor. VerifyResult::last_checkpoint_seq says how long the unkeyed tail is.
+//
+// Pruned logs. Retention removes the oldest records (AuditLog::Prune): it first appends
+// an audit.prune record, with action kPruneAction and target PruneTarget(S), meaning
+// "the records before S are removed", then deletes them, oldest first. S is a
+// checkpoint, so the first record kept carries a MAC; the prune record carries one too,
+// whether one is due or not, so it cannot be forged without the key. A log may
+// therefore start at a record X > 1, whose prev_hash names a record no longer there,
+// if the LAST audit.prune record in the log names an S >= X (X < S while the deletion
+// is under way). Otherwise the missing start is a sequence_gap, found at Finish and
+// reported at X. Records before the first checkpoint kept are authenticated by the
+// chain up to that checkpoint, as everywhere else.
 //
 // Thread-safety: none; one Verifier per verification run.
 #pragma once
@@ -56,12 +69,20 @@ enum class Reason {
   kMissingCheckpoint,
   kCheckpointMacMismatch,
   kUnknownKeyId,
+  kInvalidPruneRecord,
   kAnchorMismatch,
   kTruncated,
 };
 
 // "hash_mismatch", ...: stable names for scripts and the control protocol.
 std::string_view ReasonName(Reason reason);
+
+// The action of the record that says older records were pruned, and its target.
+inline constexpr std::string_view kPruneAction = "audit.prune";
+// "before seq 1200": the records before 1200 are removed.
+std::string PruneTarget(uint64_t first_kept);
+// The S of PruneTarget(S); nullopt unless `target` is exactly that form with S >= 1.
+std::optional<uint64_t> ParsePruneTarget(std::string_view target);
 
 // Returns the checkpoint key with that id, or nullptr if there is none. The pointer need
 // only stay valid until the next call.
@@ -79,6 +100,9 @@ struct VerifyOptions {
   // the check off, after which a rewritten chain without checkpoints passes.
   uint64_t max_checkpoint_gap = kDefaultCheckpointEvery;
   std::optional<Anchor> anchor;
+  // The records fed are a stretch of a log, not all of it: where it starts is not
+  // checked (AuditLog::Prune checks the records it is about to remove this way).
+  bool segment = false;
 };
 
 struct VerifyFailure {
@@ -95,6 +119,13 @@ struct VerifyResult {
   uint64_t last_seq = 0;
   Digest last_hash{};
   uint64_t last_checkpoint_seq = 0;  // 0 when none
+  // The S of the last audit.prune record: the log may start anywhere up to S. 0 when
+  // the log was never pruned (or its prune records are past the first failure).
+  uint64_t pruned_before = 0;
+  // An anchor older than the first record: it was pruned and could not be checked.
+  bool anchor_pruned = false;
+  // A start no prune explains is found at Finish and reported at that first record;
+  // the counts above are then all zero, as nothing before it was verified.
   std::optional<VerifyFailure> failure;
 
   bool ok() const { return !failure.has_value(); }

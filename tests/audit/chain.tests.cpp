@@ -159,6 +159,27 @@ TEST_CASE("checkpoints are filled every N records under the current key", "[audi
   }
 }
 
+TEST_CASE("NextCheckpoint checkpoints a record that is not due one", "[audit][chain]") {
+  const SecretBytes k1 = KeyOf(1);
+  Chain chain(CheckpointPolicy{100});
+  REQUIRE(chain.Commit(chain.Next(FieldsFor(0), {"k1", k1}).value()).ok());
+  auto r = chain.NextCheckpoint(FieldsFor(1), {"k1", k1});
+  REQUIRE(r.ok());
+  CHECK(r->seq == 2);
+  REQUIRE(r->checkpoint.has_value());
+  CHECK(r->checkpoint->key_id == "k1");
+  CHECK(r->hash == ComputeHash(r.value()));
+  CHECK(r->checkpoint->mac == ComputeCheckpointMac(k1, r->hash));
+  CHECK(chain.last_seq() == 1);  // like Next, it does not advance
+  REQUIRE(chain.Commit(r.value()).ok());
+  // The regular schedule is unchanged: seq 3 has none.
+  CHECK_FALSE(chain.Next(FieldsFor(2), {"k1", k1})->checkpoint.has_value());
+  // A bad key is refused as by Next.
+  const SecretBytes short_key = KeyOf(3, 8);
+  CHECK(chain.NextCheckpoint(FieldsFor(2), {"k1", short_key}).status().code() ==
+        std::string(code::kInvalidKey));
+}
+
 TEST_CASE("Resume continues after the newest stored record", "[audit][chain]") {
   const SecretBytes key = KeyOf(1);
   Chain chain(CheckpointPolicy{5});

@@ -647,3 +647,209 @@ TEST_CASE("AuditLog tail tampering while closed: what is and is not detected", "
     }
   }
 }
+
+namespace {
+
+TimePoint TimeOf(uint64_t seq) {  // of record `seq` written by AppendN from kStartMs
+  return TimePoint(milliseconds(kStartMs)) + std::chrono::seconds(seq);
+}
+
+uint64_t FirstSeq(const AuditLog& log) { return ReadFrom(log, 1).front().seq; }
+
+}  // namespace
+
+TEST_CASE("Prune removes old records up to the newest checkpoint; the rest verifies",
+          "[audit][log][prune]") {
+  TempDir dir;
+  FakeClock clock{TimePoint(milliseconds(kStartMs))};
+  Digest last_hash{};
+  {
+    Store s(dir.path(), clock, CheckpointPolicy{10});
+    AppendN(*s.log, clock, 95);
+    // Records 1..56 are older than the cut; the newest checkpoint after only those is 50.
+    auto r = s.log->Prune(TimeOf(57), clock.Now(), "a test");
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    CHECK(r.value().removed == 49);
+    CHECK(r.value().first_kept == 50);
+    CHECK(r.value().prune_seq == 96);
+    CHECK_FALSE(r.value().more);
+
+    const auto kept = ReadFrom(*s.log, 1);
+    REQUIRE(kept.size() == 47);  // 50..96
+    CHECK(kept.front().seq == 50);
+    CHECK(kept.front().checkpoint.has_value());
+    const Record& prune = kept.back();
+    CHECK(prune.seq == 96);
+    CHECK(prune.fields.action == "audit.prune");
+    CHECK(prune.fields.actor == "sigmad");
+    CHECK(prune.fields.source == "retention");
+    CHECK(prune.fields.target == "before seq 50");
+    CHECK(prune.fields.outcome == "ok");
+    CHECK(prune.fields.details ==
+          "records 1..49, older than 2026-11-23T07:05:57.123Z: a test");
+    REQUIRE(prune.checkpoint.has_value());  // not due (96), but written with one
+    CHECK(prune.checkpoint->mac ==
+          ComputeCheckpointMac(ExpectedCheckpointKey(*s.vault, 1), prune.hash));
+
+    const VerifyResult v = s.log->Verify();
+    INFO(VerifyText(v));
+    CHECK(v.ok());
+    CHECK(v.first_seq == 50);
+    CHECK(v.last_seq == 96);
+    CHECK(v.pruned_before == 50);
+
+    // Again with the same cut: nothing is due, nothing is written.
+    auto again = s.log->Prune(TimeOf(57), clock.Now(), "a test");
+    REQUIRE(again.ok());
+    CHECK(again.value().removed == 0);
+    CHECK(again.value().prune_seq == 0);
+    CHECK(s.log->last_seq() == 96);
+    last_hash = s.log->last_hash();
+  }
+  // Reopened, the pruned log resumes and keeps verifying.
+  Store s(dir.path(), clock, CheckpointPolicy{10});
+  CHECK(s.log->last_hash() == last_hash);
+  AppendN(*s.log, clock, 20);
+  const VerifyResult v = s.log->Verify();
+  INFO(VerifyText(v));
+  CHECK(v.ok());
+  CHECK(v.first_seq == 50);
+  CHECK(v.last_seq == 116);
+}
+
+TEST_CASE("Prune with nothing old enough behind a checkpoint changes nothing",
+          "[audit][log][prune]") {
+  TempDir dir;
+  FakeClock clock{TimePoint(milliseconds(kStartMs))};
+  Store s(dir.path(), clock, CheckpointPolicy{10});
+  SECTION("an empty log") {
+    auto r = s.log->Prune(clock.Now(), clock.Now(), "a test");
+    REQUIRE(r.ok());
+    CHECK(r.value().prune_seq == 0);
+    CHECK(s.log->last_seq() == 0);
+  }
+  SECTION("every record is newer than the cut") {
+    AppendN(*s.log, clock, 35);
+    auto r = s.log->Prune(TimeOf(1), clock.Now(), "a test");
+    REQUIRE(r.ok());
+    CHECK(r.value().prune_seq == 0);
+    CHECK(s.log->last_seq() == 35);
+  }
+  SECTION("old records, but no checkpoint after them yet") {
+    AppendN(*s.log, clock, 9);
+    auto r = s.log->Prune(clock.Now() + std::chrono::hours(1), clock.Now(), "a test");
+    REQUIRE(r.ok());
+    CHECK(r.value().prune_seq == 0);
+    CHECK(FirstSeq(*s.log) == 1);
+  }
+}
+
+TEST_CASE("Prune looks at max_records records per call and says when there are more",
+          "[audit][log][prune]") {
+  TempDir dir;
+  FakeClock clock{TimePoint(milliseconds(kStartMs))};
+  Store s(dir.path(), clock, CheckpointPolicy{10});
+  AppendN(*s.log, clock, 95);
+  std::vector<uint64_t> kept;
+  for (bool more = true; more;) {
+    auto r = s.log->Prune(TimeOf(57), clock.Now(), "a test", /*max_records=*/25);
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    kept.push_back(r.value().first_kept);
+    more = r.value().more;
+    const VerifyResult v = s.log->Verify();
+    INFO(VerifyText(v));
+    REQUIRE(v.ok());
+  }
+  CHECK(kept == std::vector<uint64_t>{20, 40, 50});
+  CHECK(FirstSeq(*s.log) == 50);
+}
+
+TEST_CASE("A prune cut short after its record verifies, and the next one carries on",
+          "[audit][log][prune]") {
+  TempDir dir;
+  FakeClock clock{TimePoint(milliseconds(kStartMs))};
+  Store s(dir.path(), clock, CheckpointPolicy{10});
+  AppendN(*s.log, clock, 95);
+  // What a crash after the prune record and the first batch leaves: records 1..29 gone
+  // of the 1..49 it named.
+  Fields f = FieldsAt(clock, 96);
+  f.actor = "sigmad";
+  f.action = std::string(kPruneAction);
+  f.target = PruneTarget(50);
+  REQUIRE_OK(s.log->Update([&](WriteTxn&, AuditLog::Appender& a) { return a.AppendCheckpoint(f); }));
+  for (uint64_t seq = 1; seq < 30; ++seq) RawDelete(s, seq);
+  {
+    const VerifyResult v = s.log->Verify();
+    INFO(VerifyText(v));
+    CHECK(v.ok());
+    CHECK(v.first_seq == 30);
+  }
+  auto r = s.log->Prune(TimeOf(57), clock.Now(), "a test");
+  REQUIRE(r.ok());
+  CHECK(r.value().first_kept == 50);
+  CHECK(r.value().removed == 20);
+  CHECK(FirstSeq(*s.log) == 50);
+  CHECK(s.log->Verify().ok());
+
+  SECTION("but records removed past the prune's mark are a gap") {
+    RawDelete(s, 50);
+    CheckFailure(s.log->Verify(), 51, Reason::kSequenceGap);
+  }
+}
+
+TEST_CASE("Prune refuses to delete old records that do not verify", "[audit][log][prune]") {
+  TempDir dir;
+  FakeClock clock{TimePoint(milliseconds(kStartMs))};
+  Store s(dir.path(), clock, CheckpointPolicy{10});
+  AppendN(*s.log, clock, 95);
+  SECTION("an altered record") {
+    Record r7 = RecordAt(*s.log, 7);
+    r7.fields.actor = "uid=0(mallory)";
+    Reseal(s, r7);
+  }
+  SECTION("a removed record") { RawDelete(s, 33); }
+  SECTION("a checkpoint that does not authenticate") {
+    Record r50 = RecordAt(*s.log, 50);
+    r50.checkpoint->mac[0] ^= 1;
+    Reseal(s, r50);
+  }
+  const std::vector<Record> before = ReadFrom(*s.log, 1);
+  auto r = s.log->Prune(TimeOf(57), clock.Now(), "a test");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == std::string(code::kChain));
+  CHECK_THAT(r.status().message(),
+             Catch::StartsWith("the oldest audit records do not verify, so none are pruned: "));
+  CHECK(ReadFrom(*s.log, 1) == before);
+  CHECK(s.log->last_seq() == 95);
+}
+
+TEST_CASE("Prune runs alongside appenders and other prunes", "[audit][log][prune]") {
+  TempDir dir;
+  FakeClock clock{TimePoint(milliseconds(kStartMs))};
+  Store s(dir.path(), clock, CheckpointPolicy{10});
+  AppendN(*s.log, clock, 200);
+  std::vector<std::thread> threads;
+  std::vector<std::string> errors(4);  // per thread; Catch's assertions are not thread-safe
+  for (size_t t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        if (Status a = s.log->Append(FieldsAt(clock, 0)); !a.ok()) errors[2 * t] = a.ToString();
+      }
+    });
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 1; i <= 5; ++i) {
+        auto r = s.log->Prune(TimeOf(30 * i + t), clock.Now(), "a test");
+        if (!r.ok()) errors[2 * t + 1] = r.status().ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(errors == std::vector<std::string>(4));
+  const VerifyResult v = s.log->Verify();
+  INFO(VerifyText(v));
+  CHECK(v.ok());
+  CHECK(v.first_seq == 150);  // the last cut: records before 151 are old; checkpoint 150
+  CHECK(v.last_seq == s.log->last_seq());
+}

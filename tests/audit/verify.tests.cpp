@@ -189,7 +189,12 @@ TEST_CASE("each kind of tampering is named at the first bad record", "[audit][ve
        },
        53, Reason::kSequenceGap, "records 50..52 are missing"},
       {"the first record removed", [](auto& log) { log.erase(log.begin()); }, 2,
-       Reason::kSequenceGap, "the log starts at record 2: record 1 is missing"},
+       Reason::kSequenceGap,
+       "the log starts at record 2 and no audit.prune record says older records were pruned: "
+       "record 1 is missing"},
+      {"the first 99 records removed, up to a checkpoint",
+       [](auto& log) { log.erase(log.begin(), log.begin() + 99); }, 100, Reason::kSequenceGap,
+       "records 1..99 are missing"},
       {"a forged, chained record 21 inserted between 20 and 21",
        [](auto& log) {
          Record forged = At(log, 21);
@@ -419,6 +424,174 @@ TEST_CASE("what the chain cannot see, and what an anchor adds", "[audit][verify]
   }
 }
 
+// Appends to `log` (written by BuildLog(n, 10)) an audit.prune record saying the records
+// before `first_kept` are removed, with a checkpoint under k1, then `more` plain records.
+void AppendPrune(std::vector<Record>& log, uint64_t first_kept, uint64_t more = 5) {
+  Chain chain = Chain::Resume(log.back(), CheckpointPolicy{10}).value();
+  Fields f = FieldsFor(log.back().seq + 1);
+  f.action = std::string(kPruneAction);
+  f.target = PruneTarget(first_kept);
+  f.outcome = "ok";
+  auto prune = chain.NextCheckpoint(f, {"k1", K1()});
+  REQUIRE(prune.ok());
+  REQUIRE(chain.Commit(prune.value()).ok());
+  log.push_back(prune.value());
+  for (uint64_t i = 0; i < more; ++i) {
+    auto r = chain.Next(FieldsFor(log.back().seq + 1), {"k1", K1()});
+    REQUIRE(r.ok());
+    REQUIRE(chain.Commit(r.value()).ok());
+    log.push_back(r.value());
+  }
+}
+
+// Removes the records before `first`, as retention (or an attacker) does.
+void DropBefore(std::vector<Record>& log, uint64_t first) {
+  log.erase(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(IndexOf(log, first)));
+}
+
+TEST_CASE("PruneTarget names the first record kept; ParsePruneTarget reads only that",
+          "[audit][verify]") {
+  CHECK(PruneTarget(1200) == "before seq 1200");
+  CHECK(ParsePruneTarget("before seq 1200") == 1200u);
+  CHECK(ParsePruneTarget("before seq 18446744073709551615") == UINT64_MAX);
+  for (const char* bad : {"", "before seq ", "before seq 0", "before seq 012", "before seq 12x",
+                          "before seq -1", "before seq 1 ", " before seq 1", "Before seq 1",
+                          "before seq 99999999999999999999", "before seq 18446744073709551616"}) {
+    INFO(bad);
+    CHECK_FALSE(ParsePruneTarget(bad).has_value());
+  }
+}
+
+TEST_CASE("a pruned log verifies from the first record kept", "[audit][verify]") {
+  std::vector<Record> log = BuildLog(1000);
+  AppendPrune(log, 500);  // record 1001
+
+  SECTION("before the deletion, the whole log") {
+    const VerifyResult r = VerifyAll(log);
+    INFO((r.failure ? r.failure->message : ""));
+    REQUIRE(r.ok());
+    CHECK(r.first_seq == 1);
+    CHECK(r.pruned_before == 500);
+  }
+  SECTION("after it: records 500..1006") {
+    DropBefore(log, 500);
+    const VerifyResult r = VerifyAll(log);
+    INFO((r.failure ? r.failure->message : ""));
+    REQUIRE(r.ok());
+    CHECK(r.first_seq == 500);
+    CHECK(r.last_seq == 1006);
+    CHECK(r.records_checked == 507);
+    CHECK(r.checkpoints_checked == 52);  // 500, 510, ..., 1000, and the prune record
+    CHECK(r.last_checkpoint_seq == 1001);
+    CHECK(r.pruned_before == 500);
+  }
+  SECTION("half way through the deletion (a crash, or the next batch not run yet)") {
+    DropBefore(log, 321);
+    const VerifyResult r = VerifyAll(log);
+    INFO((r.failure ? r.failure->message : ""));
+    REQUIRE(r.ok());
+    CHECK(r.first_seq == 321);
+  }
+  SECTION("more removed than the prune said") {
+    DropBefore(log, 510);
+    const VerifyResult r = VerifyAll(log);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.failure->seq == 510);
+    CHECK(r.failure->reason == Reason::kSequenceGap);
+    CHECK(r.failure->message ==
+          "the log starts at record 510 but the last audit.prune record kept the records from "
+          "500 on: records 500..509 are missing");
+    CHECK(r.records_checked == 0);
+    CHECK(r.first_seq == 0);
+  }
+  SECTION("the first record kept is still tied to the rest") {
+    DropBefore(log, 500);
+    log.front().fields.actor = "uid=0(mallory)";
+    Rehash(log.front());
+    const VerifyResult r = VerifyAll(log);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.failure->seq == 500);
+    CHECK(r.failure->reason == Reason::kCheckpointMacMismatch);
+  }
+  SECTION("an anchor in the pruned part is reported, not failed") {
+    DropBefore(log, 500);
+    VerifyOptions anchored = Gap(10);
+    anchored.anchor = Anchor{42, ComputeHash(log.front())};  // any hash: it cannot be checked
+    VerifyResult r = VerifyAll(log, Keys(), anchored);
+    CHECK(r.ok());
+    CHECK(r.anchor_pruned);
+    anchored.anchor = Anchor{700, At(log, 700).hash};
+    r = VerifyAll(log, Keys(), anchored);
+    CHECK(r.ok());
+    CHECK_FALSE(r.anchor_pruned);
+  }
+}
+
+TEST_CASE("a second prune: the last prune record is the one that counts", "[audit][verify]") {
+  std::vector<Record> log = BuildLog(1000);
+  AppendPrune(log, 300, 94);  // record 1001, then 1002..1095
+  AppendPrune(log, 700);      // record 1096
+  DropBefore(log, 300);
+  CHECK(VerifyAll(log).ok());  // the second deletion has not started
+  DropBefore(log, 700);
+  CHECK(VerifyAll(log).ok());
+  CHECK(VerifyAll(log).pruned_before == 700);
+
+  // Removing the second prune record as well is a gap in the middle.
+  std::vector<Record> gap = log;
+  gap.erase(gap.begin() + static_cast<std::ptrdiff_t>(IndexOf(gap, 1096)));
+  const VerifyResult r = VerifyAll(gap);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.failure->seq == 1097);
+  CHECK(r.failure->reason == Reason::kSequenceGap);
+}
+
+TEST_CASE("a prune record sigmad did not write is refused", "[audit][verify]") {
+  std::vector<Record> pristine = BuildLog(1000);
+  AppendPrune(pristine, 500);
+  struct Case {
+    const char* name;
+    std::function<void(Record&)> forge;
+    Reason reason;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"without a checkpoint",
+       [](Record& r) { r.checkpoint.reset(); },
+       Reason::kInvalidPruneRecord,
+       "record 1001 is an audit.prune record without a checkpoint: it was not written by sigmad"},
+      {"with a checkpoint made without the key",
+       [](Record& r) { r.checkpoint->mac.fill(7); },
+       Reason::kCheckpointMacMismatch, "record 1001 has a wrong checkpoint MAC"},
+      {"naming a later record",
+       [](Record& r) { r.fields.target = PruneTarget(1001); },
+       Reason::kInvalidPruneRecord,
+       "record 1001 is an audit.prune record whose target 'before seq 1001' does not name an "
+       "earlier record"},
+      {"with an unreadable target",
+       [](Record& r) { r.fields.target = "before seq five hundred"; },
+       Reason::kInvalidPruneRecord, "whose target 'before seq five hundred'"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    std::vector<Record> log = pristine;
+    Record& prune = At(log, 1001);
+    c.forge(prune);
+    RewriteFrom(log, 1001, /*drop_checkpoints=*/false);  // re-hashed and re-linked
+    // Except in the MAC case, the MAC is made right, with the key: the shape alone must
+    // be enough to refuse the record.
+    if (prune.checkpoint && c.reason != Reason::kCheckpointMacMismatch) {
+      prune.checkpoint->mac = ComputeCheckpointMac(K1(), prune.hash);
+    }
+    DropBefore(log, 500);
+    const VerifyResult r = VerifyAll(log);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.failure->seq == 1001);
+    CHECK(ReasonName(r.failure->reason) == ReasonName(c.reason));
+    CHECK_THAT(r.failure->message, Catch::Matchers::Contains(c.message));
+  }
+}
+
 TEST_CASE("reason names are stable", "[audit][verify]") {
   struct Case {
     Reason reason;
@@ -433,6 +606,7 @@ TEST_CASE("reason names are stable", "[audit][verify]") {
         Case{Reason::kMissingCheckpoint, "missing_checkpoint"},
         Case{Reason::kCheckpointMacMismatch, "checkpoint_mac_mismatch"},
         Case{Reason::kUnknownKeyId, "unknown_key_id"},
+        Case{Reason::kInvalidPruneRecord, "invalid_prune_record"},
         Case{Reason::kAnchorMismatch, "anchor_mismatch"}, Case{Reason::kTruncated, "truncated"}}) {
     CHECK(ReasonName(c.reason) == c.name);
   }
