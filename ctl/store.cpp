@@ -155,8 +155,12 @@ int CmdAuditVerify(const GlobalOptions& g) {
   if (ok) {
     std::cout << "audit log intact: " << Str(v, "records_checked") << " records (seq "
               << Str(v, "first_seq") << ".." << Str(v, "last_seq") << "), "
-              << Str(v, "checkpoints_checked") << " checkpoints verified\n"
-              << "last hash " << Str(v, "last_hash") << '\n';
+              << Str(v, "checkpoints_checked") << " checkpoints verified\n";
+    if (v->getValue<Poco::UInt64>("pruned_before") != 0) {
+      std::cout << "records before " << Str(v, "pruned_before")
+                << " were pruned by the audit-log retention\n";
+    }
+    std::cout << "last hash " << Str(v, "last_hash") << '\n';
     return kExitOk;
   }
   auto f = v->getObject("failure");

@@ -361,7 +361,8 @@ int SigmadApp::Serve(const Config& loaded) {
   // The policy's enforcement points: now for the active version, then on every
   // activation (SIGHUP, apply, rollback).
   const std::string config_admin_group = config.control.admin_group;
-  auto enforce = [&server, &key_service, config_admin_group](const policy::StoredVersion& v) {
+  auto enforce = [this, &server, &key_service,
+                  config_admin_group](const policy::StoredVersion& v) {
     Enforce(v, server, key_service, config_admin_group);
   };
   if (auto active = policies.value()->Active(); active.ok() && active.value()) {
@@ -386,7 +387,16 @@ int SigmadApp::Serve(const Config& loaded) {
   auto next_ping = clock_.Monotonic();
   auto next_key_check = clock_.Monotonic();
   auto next_master_warning = clock_.Monotonic();
+  auto next_audit_prune = clock_.Monotonic();
+  int audit_pruned_for = 0;  // the retention the last prune ran with
   for (;;) {
+    // The RetentionPolicy's audit-log retention: hourly, at once when it changes, and
+    // again soon while a backlog remains.
+    if (const int days = audit_retention_days_.load();
+        days > 0 && (days != audit_pruned_for || clock_.Monotonic() >= next_audit_prune)) {
+      audit_pruned_for = days;
+      next_audit_prune = clock_.Monotonic() + PruneAudit(*audit_log.value(), days);
+    }
     if (clock_.Monotonic() >= next_key_check) {  // the EncryptionPolicy's rotation age
       if (auto r = key_service.RotateOverdue(); !r.ok()) {
         log.error("rotating overdue data keys: " + r.status().message());
@@ -455,7 +465,11 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
   const std::string which = "policy version " + std::to_string(v.info.version);
   std::string group = config_admin_group;
   std::optional<std::chrono::hours> max_age, master_max_age;
+  int audit_days = 0;
   for (const auto& d : policy::ParseSet(v.files).documents) {
+    if (d.kind == "RetentionPolicy") {
+      audit_days = static_cast<int>(policy::IntField(d.node["spec"]["auditLogRetentionDays"]));
+    }
     if (d.kind == "SecurityPolicy") group = d.node["spec"]["adminGroup"].Scalar();
     if (d.kind == "EncryptionPolicy") {
       max_age = std::chrono::hours(24 * policy::IntField(d.node["spec"]["dataKeyRotationDays"]));
@@ -478,6 +492,30 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
   log.information(which + ": data keys rotate after " +
                   (max_age ? std::to_string(max_age->count() / 24) + " days"
                            : std::string("no set age (no EncryptionPolicy)")));
+  audit_retention_days_.store(audit_days);
+  log.information(which + ": audit records are kept " +
+                  (audit_days ? std::to_string(audit_days) + " days"
+                              : std::string("for ever (no RetentionPolicy)")));
+}
+
+std::chrono::seconds SigmadApp::PruneAudit(audit::AuditLog& audit, int days) {
+  auto& log = log::For("audit");
+  const auto now = clock_.Now();
+  const std::string rule = "RetentionPolicy auditLogRetentionDays " + std::to_string(days);
+  auto r = audit.Prune(now - std::chrono::hours(24) * days, now, rule);
+  if (!r.ok()) {
+    log.error("audit-log retention (" + rule + "): " + r.status().message() +
+              "; run sigmactl audit verify");
+    return std::chrono::hours(1);
+  }
+  if (r.value().prune_seq != 0) {
+    log.information("audit-log retention: removed " + std::to_string(r.value().removed) +
+                    " record(s) older than " + std::to_string(days) +
+                    " days; the log now starts at record " +
+                    std::to_string(r.value().first_kept) + " (" + rule + ", audit record " +
+                    std::to_string(r.value().prune_seq) + ")");
+  }
+  return r.value().more ? std::chrono::seconds(1) : std::chrono::hours(1);
 }
 
 void SigmadApp::LoadPolicies(policy::PolicyService& policies, const fs::path& dir) {

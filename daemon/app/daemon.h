@@ -17,6 +17,7 @@
 
 #include "app/config.h"
 #include "app/state_dir.h"
+#include "audit/log.h"
 #include "common/clock.h"
 #include "control/server.h"
 #include "keys/service.h"
@@ -45,9 +46,13 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   // set leaves the active one in force.
   void LoadPolicies(policy::PolicyService& policies, const std::filesystem::path& dir);
   // The enforcement points of policy version `v` (see policy/enforcement.cpp): the
-  // control socket's admin group and the data-key rotation age.
-  static void Enforce(const policy::StoredVersion& v, control::Server& server,
-                      keys::KeyService& keys, const std::string& config_admin_group);
+  // control socket's admin group, the key rotation ages and the audit-log retention.
+  // Runs on whichever thread activated the version.
+  void Enforce(const policy::StoredVersion& v, control::Server& server, keys::KeyService& keys,
+               const std::string& config_admin_group);
+  // Prunes audit records older than `days` days (one AuditLog::Prune call) and logs what
+  // happened; returns when to call again.
+  std::chrono::seconds PruneAudit(audit::AuditLog& audit, int days);
 
   SystemClock clock_;
   bool help_ = false, version_ = false;
@@ -57,6 +62,8 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   std::optional<std::filesystem::path> config_path_, tls_cert_;
   std::filesystem::path master_key_path_;
   std::atomic<log::Level> log_level_{log::Level::kInfo};
+  // RetentionPolicy auditLogRetentionDays of the active version; 0: keep everything.
+  std::atomic<int> audit_retention_days_{0};
 };
 
 }  // namespace sigmad::app

@@ -108,6 +108,7 @@ Result<Var> AuditVerify(const control::Call& call, const audit::AuditLog& log) {
   out->set("first_seq", r.first_seq);
   out->set("last_seq", r.last_seq);
   out->set("last_hash", audit::DigestHex(r.last_hash));
+  out->set("pruned_before", r.pruned_before);
   if (r.failure) {
     Object::Ptr f = NewObject();
     f->set("seq", r.failure->seq);

@@ -59,8 +59,10 @@ const std::vector<EnforcementPoint>& EnforcementRegistry() {
        E::kNotEnforced, "tenant termination and deletion are not built yet"},
       {"RetentionPolicy", "spec.maxBackupAgeForDeletedDataDays", "backup: pruning",
        E::kNotEnforced, "the backup module is not built yet"},
-      {"RetentionPolicy", "spec.auditLogRetentionDays", "audit: pruning behind a checkpoint",
-       E::kNotEnforced, "audit-log pruning is not built yet (issue 4, next step)"},
+      {"RetentionPolicy", "spec.auditLogRetentionDays",
+       "audit: retention pruning (audit/log.cpp AuditLog::Prune)", E::kEnforced,
+       "hourly, records older than this are removed up to the next checkpoint, behind an "
+       "audit.prune record, so the rest still verifies; tampered old records are kept"},
       // AccessPolicy
       {"AccessPolicy", "spec.defaultDecision", "api: authorization", E::kNotEnforced,
        "roles apply to HTTPS API users, not built yet; the control socket is admin-only"},

@@ -317,7 +317,7 @@ TEST_CASE("policy enforcement lists every rule honestly; adminGroup is enforced"
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("KIND ") &&
-                        Catch::EndsWith("\n5 of 34 rules enforced; the rest wait for their "
+                        Catch::EndsWith("\n6 of 34 rules enforced; the rest wait for their "
                                         "modules (--json has a note on each)\n"));
   RunResult j = Ctl(d.socket(), {"--json", "policy", "enforcement"});
   Poco::JSON::Parser parser;
@@ -332,7 +332,8 @@ TEST_CASE("policy enforcement lists every rule honestly; adminGroup is enforced"
                                              "SecurityPolicy spec.logTimezone",
                                              "EncryptionPolicy spec.algorithm",
                                              "EncryptionPolicy spec.dataKeyRotationDays",
-                                             "EncryptionPolicy spec.masterKeyRotationDays"});
+                                             "EncryptionPolicy spec.masterKeyRotationDays",
+                                             "RetentionPolicy spec.auditLogRetentionDays"});
   RunResult keys = Ctl(d.socket(), {"key", "status"});
   CHECK_THAT(keys.out, Catch::Contains("\nmaster key: set ") && Catch::EndsWith("d old\n"));
   REQUIRE(d.WaitForLog("policy version 1: data keys rotate after 90 days"));
@@ -348,4 +349,60 @@ TEST_CASE("policy enforcement lists every rule honestly; adminGroup is enforced"
   CHECK(d.WaitForLog("policy version 2: control-socket admins are now root, uid " +
                      std::to_string(geteuid()) + " and members of group daemon (was sigmad-admin)"));
   CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("RetentionPolicy auditLogRetentionDays prunes old audit records behind a checkpoint",
+          "[integration][policy][audit]") {
+  // The old records are made by a real sigmad whose clock libfaketime sets 500 days back.
+  const fs::path faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  REQUIRE(fs::exists(faketime));  // scripts/install-deps installs faketime
+  TempDir tmp;
+  const fs::path state = tmp.path() / "state";
+  {
+    Daemon past(state, {"LD_PRELOAD=" + faketime.string(), "FAKETIME=-500d",
+                        "FAKETIME_DONT_FAKE_MONOTONIC=1", "ASAN_OPTIONS=verify_asan_link_order=0"});
+    REQUIRE(past.Start());
+    for (int i = 0; i < 110; ++i) REQUIRE(Ctl(past.socket(), {"status"}).exit_code == 0);
+    REQUIRE(past.Stop() == 0);
+  }
+  // Back in the present, first with a retention longer than that: nothing goes.
+  const fs::path retention = state / "policies.d" / "40-retention.yaml";
+  const std::string baseline = ReadFile(retention);
+  WriteFile(retention, Replaced(baseline, "\n  auditLogRetentionDays: 400\n",
+                                "\n  auditLogRetentionDays: 36500\n"));
+  Daemon d(state);
+  REQUIRE(d.Start());
+  REQUIRE(d.WaitForLog("policy version 2: audit records are kept 36500 days"));
+  RunResult verify = Ctl(d.socket(), {"audit", "verify"});
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.out, Catch::Contains(" records (seq 1..") && !Catch::Contains("pruned"));
+
+  // Applying the baseline's 400 days prunes at once: records 1..99 are 500 days old, and
+  // record 100 is the first checkpoint (one every 100 records).
+  REQUIRE(Ctl(d.socket(), {"policy", "apply", (kPolicies / "baseline").string()}).exit_code == 0);
+  REQUIRE(d.WaitForLog("audit-log retention: removed 99 record(s) older than 400 days; the log "
+                       "now starts at record 100 (RetentionPolicy auditLogRetentionDays 400, "
+                       "audit record "));
+  verify = Ctl(d.socket(), {"audit", "verify"});
+  INFO(verify.out << verify.err);
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.out, Catch::StartsWith("audit log intact: ") &&
+                             Catch::Contains(" records (seq 100..") &&
+                             Catch::Contains("\nrecords before 100 were pruned by the audit-log "
+                                             "retention\n"));
+  const RunResult tail = Ctl(d.socket(), {"audit", "tail", "-n", "1000"});
+  CHECK_THAT(tail.out, Catch::Contains("\n100  ") && !Catch::Contains("\n99  "));
+  CHECK_THAT(tail.out, Catch::Contains("sigmad               audit.prune     before seq 100"));
+  // --json says the same for scripts.
+  const RunResult json = Ctl(d.socket(), {"--json", "audit", "verify"});
+  CHECK_THAT(json.out, Catch::Contains("\"first_seq\": 100,") &&
+                           Catch::Contains("\"pruned_before\": 100,"));
+
+  // After a restart the pruned log still verifies, and nothing more is due.
+  REQUIRE(d.Stop() == 0);
+  REQUIRE(d.Start());
+  CHECK(Ctl(d.socket(), {"audit", "verify"}).exit_code == 0);
+  CHECK(d.Stop() == 0);
+  const std::string log = d.Log();
+  CHECK(log.find("audit-log retention: removed") == log.rfind("audit-log retention: removed"));
 }
