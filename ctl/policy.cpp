@@ -11,6 +11,22 @@
 #include "render.h"
 
 namespace sigmad::ctl {
+namespace {
+
+Poco::JSON::Array::Ptr DiagnosticsJson(const std::vector<policy::Diagnostic>& list) {
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const auto& e : list) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("file", e.file);
+    o->set("line", e.line);
+    o->set("column", e.column);
+    o->set("message", e.message);
+    out->add(o);
+  }
+  return out;
+}
+
+}  // namespace
 
 int CmdPolicyValidate(const GlobalOptions& g, const std::vector<std::string>& paths) {
   using Poco::JSON::Array;
@@ -34,25 +50,23 @@ int CmdPolicyValidate(const GlobalOptions& g, const std::vector<std::string>& pa
         docs->add(o);
       }
       s->set("documents", docs);
-      Array::Ptr errors = new Array;
-      for (const auto& e : set.errors) {
-        Object::Ptr o = new Object;
-        o->set("file", e.file);
-        o->set("line", e.line);
-        o->set("column", e.column);
-        o->set("message", e.message);
-        errors->add(o);
-      }
-      s->set("errors", errors);
+      s->set("errors", DiagnosticsJson(set.errors));
+      s->set("warnings", DiagnosticsJson(set.warnings));
       sets->add(s);
       continue;
     }
     for (const auto& e : set.errors) std::cout << e.ToString() << '\n';
+    for (const auto& w : set.warnings) std::cout << w.ToString() << '\n';
     if (set.ok()) {
       std::cout << path << ": valid (" << set.documents.size() << " document"
                 << (set.documents.size() == 1 ? "" : "s") << ":";
       for (const auto& d : set.documents) std::cout << ' ' << d.kind;
-      std::cout << ")\n";
+      std::cout << ")";
+      if (!set.warnings.empty()) {
+        std::cout << ", " << set.warnings.size() << " warning"
+                  << (set.warnings.size() == 1 ? "" : "s");
+      }
+      std::cout << "\n";
     } else {
       std::cout << path << ": invalid, " << set.errors.size() << " problem"
                 << (set.errors.size() == 1 ? "" : "s") << '\n';
@@ -133,6 +147,7 @@ std::optional<Object::Ptr> SetParams(const std::string& dir) {
               << " problem(s)); nothing was sent to sigmad\n";
     return std::nullopt;
   }
+  for (const auto& w : set.warnings) std::cerr << w.ToString() << '\n';
   Object::Ptr params = new Object;
   Array::Ptr files = new Array;
   for (const auto& [name, text] : texts) {

@@ -536,6 +536,7 @@ void SigmadApp::LoadPolicies(policy::PolicyService& policies, const fs::path& di
     log.error("loading " + dir.string() + ": " + r.status().message());
     return;
   }
+  for (const auto& w : r.value().warnings) log.warning(w.ToString());
   if (!r.value().errors.empty()) {
     for (const auto& e : r.value().errors) log.error(e.ToString());
     log.error(dir.string() + " is invalid (" + std::to_string(r.value().errors.size()) +

@@ -16,12 +16,29 @@ long long Int(const YAML::Node& n) { return IntegerValue(n).value_or(0); }
 
 std::string Str(const std::string& s) { return "\"" + s + "\""; }
 
+// Minutes from Monday 00:00 UTC to `day` (index into kWeekdays) at "HH:MM".
+int WeekMinute(int day, const std::string& hhmm) {
+  return day * 24 * 60 + std::stoi(hhmm.substr(0, 2)) * 60 + std::stoi(hhmm.substr(3, 2));
+}
+
+int DayIndex(const std::string& day) {
+  return static_cast<int>(std::find(std::begin(kWeekdays), std::end(kWeekdays), day) -
+                          std::begin(kWeekdays));
+}
+
+std::string Where(const Document& d) { return d.file + ":" + std::to_string(d.line); }
+
 class Rules {
  public:
-  explicit Rules(std::vector<Diagnostic>* errors) : errors_(errors) {}
+  Rules(std::vector<Diagnostic>* errors, std::vector<Diagnostic>* warnings)
+      : errors_(errors), warnings_(warnings) {}
 
   void Error(const Document& d, const YAML::Node& at, std::string message) {
     errors_->push_back({d.file, at.Mark().line + 1, at.Mark().column + 1, std::move(message)});
+  }
+  void Warning(const Document& d, const YAML::Node& at, std::string message) {
+    warnings_->push_back(
+        {d.file, at.Mark().line + 1, at.Mark().column + 1, std::move(message), true});
   }
 
   void Backup(const Document& d) {
@@ -43,10 +60,7 @@ class Rules {
     }
     const YAML::Node days = spec["schedule"]["days"];
     std::vector<int> on;
-    for (const auto& day : days) {
-      const auto* it = std::find(std::begin(kWeekdays), std::end(kWeekdays), day.Scalar());
-      on.push_back(static_cast<int>(it - std::begin(kWeekdays)));
-    }
+    for (const auto& day : days) on.push_back(DayIndex(day.Scalar()));
     std::sort(on.begin(), on.end());
     int gap = 7 - on.back() + on.front();  // from the last day of a week to the first
     for (size_t i = 1; i < on.size(); ++i) gap = std::max(gap, on[i] - on[i - 1]);
@@ -69,8 +83,7 @@ class Rules {
             "'spec.maxBackupAgeForDeletedDataDays' is " + std::to_string(limit) +
                 " days, but a terminated tenant's data is deleted after " + std::to_string(after) +
                 " days ('spec.deleteTenantDataAfterDays') and BackupPolicy '" + backup->name +
-                "' (" + backup->file + ":" + std::to_string(backup->line) +
-                ") keeps backups up to " + std::to_string(keep) +
+                "' (" + Where(*backup) + ") keeps backups up to " + std::to_string(keep) +
                 " days: the data can stay in backups for " + std::to_string(after + keep) +
                 " days");
     }
@@ -125,7 +138,7 @@ class Rules {
     }
   }
 
-  void Maintenance(const Document& d) {
+  void Maintenance(const Document& d, const Document* backup) {
     const YAML::Node spec = d.node["spec"];
     const long long max_hours = Int(spec["maxConsecutiveOutageHours"]);
     const YAML::Node windows = spec["windows"];
@@ -138,11 +151,43 @@ class Rules {
                   " minutes, longer than 'spec.maxConsecutiveOutageHours' (" +
                   std::to_string(max_hours) + " hours)");
       }
+      if (backup == nullptr) continue;
+      const YAML::Node bspec = backup->node["spec"];
+      WindowCovers(d, i, *backup, bspec["schedule"], "spec.schedule", "backups");
+      WindowCovers(d, i, *backup, bspec["restoreDrill"], "spec.restoreDrill", "restore drills");
     }
   }
 
  private:
+  // Warns if window `i` of MaintenancePolicy `d` covers the start of `job` (a schedule:
+  // time and days) of BackupPolicy `backup`: the job would run during maintenance.
+  void WindowCovers(const Document& d, size_t i, const Document& backup, const YAML::Node& job,
+                    const char* path, const char* what) {
+    constexpr int kWeek = 7 * 24 * 60;
+    const YAML::Node window = d.node["spec"]["windows"][i];
+    const long long length = Int(window["durationMinutes"]);
+    const std::string start = window["start"].Scalar(), time = job["time"].Scalar();
+    std::string covered;
+    for (const auto& day : job["days"]) {
+      const int at = WeekMinute(DayIndex(day.Scalar()), time);
+      for (const auto& wday : window["days"]) {
+        const int from = WeekMinute(DayIndex(wday.Scalar()), start);
+        if ((at - from + kWeek) % kWeek < length) {
+          covered += (covered.empty() ? "" : ", ") + day.Scalar();
+          break;
+        }
+      }
+    }
+    if (covered.empty()) return;
+    Warning(d, window,
+            "'spec.windows[" + std::to_string(i) + "]' (from " + start + " for " +
+                std::to_string(length) + " minutes) covers the start of " + what + " at " + time +
+                " on " + covered + " ('" + path + "' of BackupPolicy '" + backup.name + "', " +
+                Where(backup) + "): they would run during maintenance");
+  }
+
   std::vector<Diagnostic>* errors_;
+  std::vector<Diagnostic>* warnings_;
 };
 
 }  // namespace
@@ -156,19 +201,20 @@ long long LongestKeepDays(const YAML::Node& backup_policy) {
   return std::max({Int(gfs["daily"]), Int(gfs["weekly"]) * 7, Int(gfs["monthly"]) * 35});
 }
 
-void CheckRules(const std::vector<Document>& documents, std::vector<Diagnostic>* errors) {
+void CheckRules(const std::vector<Document>& documents, std::vector<Diagnostic>* errors,
+                std::vector<Diagnostic>* warnings) {
   std::map<std::string, const Document*> by_kind;
   for (const Document& d : documents) by_kind.emplace(d.kind, &d);
   auto find = [&](const char* kind) -> const Document* {
     auto it = by_kind.find(kind);
     return it == by_kind.end() ? nullptr : it->second;
   };
-  Rules rules(errors);
+  Rules rules(errors, warnings);
   if (const Document* d = find("BackupPolicy")) rules.Backup(*d);
   if (const Document* d = find("RetentionPolicy")) rules.Retention(*d, find("BackupPolicy"));
   if (const Document* d = find("SecurityPolicy")) rules.Security(*d);
   if (const Document* d = find("AccessPolicy")) rules.Access(*d);
-  if (const Document* d = find("MaintenancePolicy")) rules.Maintenance(*d);
+  if (const Document* d = find("MaintenancePolicy")) rules.Maintenance(*d, find("BackupPolicy"));
 }
 
 }  // namespace sigmad::policy

@@ -8,8 +8,10 @@
 
 namespace sigmad::policy {
 
-// Appends one diagnostic per broken rule. `documents` holds at most one per kind.
-void CheckRules(const std::vector<Document>& documents, std::vector<Diagnostic>* errors);
+// Appends one diagnostic per broken rule, to `errors` or, for warning-level rules, to
+// `warnings`. `documents` holds at most one per kind.
+void CheckRules(const std::vector<Document>& documents, std::vector<Diagnostic>* errors,
+                std::vector<Diagnostic>* warnings);
 
 // How long a BackupPolicy's retention may keep a backup, in days (keepDays, or for GFS
 // the longest of daily, weekly * 7 and monthly * 35: first Sundays of two months can be

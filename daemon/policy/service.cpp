@@ -281,6 +281,7 @@ Result<DirectoryLoad> PolicyService::LoadDirectory(const std::filesystem::path& 
   DirectoryLoad out;
   Files files;
   const LoadedSet set = LoadSet(dir, &files);
+  out.warnings = set.warnings;
   if (!set.ok()) {
     out.errors = set.errors;
     return out;

@@ -64,6 +64,7 @@ struct PlanResult {
 
 struct DirectoryLoad {
   std::vector<Diagnostic> errors;  // non-empty: invalid, nothing applied
+  std::vector<Diagnostic> warnings;  // of a valid set: applied all the same
   bool unchanged = false;          // same contents as the last load of a directory
   std::optional<Applied> applied;  // set when the set was applied (changed or not)
 };

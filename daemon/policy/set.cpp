@@ -214,8 +214,9 @@ std::vector<std::pair<std::string, std::string>> BaselineFiles() {
 }
 
 std::string Diagnostic::ToString() const {
-  if (line == 0) return file + ": " + message;
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+  const std::string text = warning ? "warning: " + message : message;
+  if (line == 0) return file + ": " + text;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + text;
 }
 
 LoadedSet ParseSet(const std::vector<std::pair<std::string, std::string>>& files) {
@@ -272,10 +273,12 @@ LoadedSet ParseSet(const std::vector<std::pair<std::string, std::string>>& files
     }
     set.documents.push_back(d);
   }
-  CheckRules(set.documents, &set.errors);
-  std::stable_sort(set.errors.begin(), set.errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
-  });
+  CheckRules(set.documents, &set.errors, &set.warnings);
+  for (auto* list : {&set.errors, &set.warnings}) {
+    std::stable_sort(list->begin(), list->end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+    });
+  }
   return set;
 }
 
@@ -292,13 +295,18 @@ std::string SetHash(const std::vector<Document>& documents) {
 }
 
 LoadedSet LoadSet(const fs::path& path, std::vector<std::pair<std::string, std::string>>* out) {
+  auto failed = [&path](std::string message) {
+    LoadedSet set;
+    set.errors.push_back({path.string(), 0, 0, std::move(message)});
+    return set;
+  };
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
   std::vector<fs::path> files;
   if (st.type() == fs::file_type::not_found) {
-    return {{}, {{path.string(), 0, 0, "cannot read: no such file or directory"}}};
+    return failed("cannot read: no such file or directory");
   }
-  if (ec) return {{}, {{path.string(), 0, 0, "cannot read: " + ec.message()}}};
+  if (ec) return failed("cannot read: " + ec.message());
   if (fs::is_directory(st)) {
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
       const fs::path& p = it->path();
@@ -307,10 +315,10 @@ LoadedSet LoadSet(const fs::path& path, std::vector<std::pair<std::string, std::
       if (p.extension() != ".yaml" && p.extension() != ".yml") continue;
       files.push_back(p);
     }
-    if (ec) return {{}, {{path.string(), 0, 0, "cannot read the directory: " + ec.message()}}};
+    if (ec) return failed("cannot read the directory: " + ec.message());
     std::sort(files.begin(), files.end());
     if (files.empty()) {
-      return {{}, {{path.string(), 0, 0, "holds no policy files (*.yaml or *.yml)"}}};
+      return failed("holds no policy files (*.yaml or *.yml)");
     }
   } else {
     files.push_back(path);

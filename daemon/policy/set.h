@@ -13,7 +13,9 @@
 //                    maxBackupAgeForDeletedDataDays
 //   SecurityPolicy   the TLS ciphers fit the minimum version
 //   AccessPolicy     role names unique; every binding names a defined role
-//   MaintenancePolicy no window is longer than maxConsecutiveOutageHours
+//   MaintenancePolicy no window is longer than maxConsecutiveOutageHours; and, a
+//                    warning only, no window covers the start of a backup or of a
+//                    restore drill
 // Rules run only over documents that passed their schema, so one mistake gives one
 // message.
 //
@@ -52,7 +54,8 @@ struct Diagnostic {
   std::string file;
   int line = 0, column = 0;
   std::string message;
-  std::string ToString() const;  // FILE:LINE:COL: message
+  bool warning = false;
+  std::string ToString() const;  // FILE:LINE:COL: message, or FILE:LINE:COL: warning: message
   bool operator==(const Diagnostic&) const = default;
 };
 
@@ -66,6 +69,8 @@ struct Document {
 struct LoadedSet {
   std::vector<Document> documents;  // the documents that passed their schema
   std::vector<Diagnostic> errors;   // sorted by file, line, column
+  // Rules a valid set should keep but may break (warning-level set rules); sorted too.
+  std::vector<Diagnostic> warnings;
   bool ok() const { return errors.empty(); }
 };
 

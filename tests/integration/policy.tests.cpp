@@ -19,6 +19,12 @@ namespace {
 
 const fs::path kPolicies = fs::path(SIGMAD_SOURCE_DIR) / "policies";
 
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
 RunResult Validate(std::vector<std::string> args) {
   args.insert(args.begin(), {SIGMACTL_BIN, "--socket", "/nonexistent/control.sock", "policy",
                              "validate"});
@@ -93,6 +99,48 @@ TEST_CASE("policy validate: every problem as FILE:LINE:COL, exit 1, files unchan
   }
 }
 
+TEST_CASE("policy warnings: shown by validate, plan and sigmad's log; the set stays valid",
+          "[integration][policy]") {
+  TempDir tmp;
+  Daemon d(tmp.path() / "state");
+  REQUIRE(d.Start());
+  const fs::path dir = d.dir() / "policies.d";
+  // The baseline's backup at 05:00 falls in its Sunday 04:00-07:00 maintenance window.
+  WriteFile(dir / "30-backup.yaml", Replaced(ReadFile(dir / "30-backup.yaml"),
+                                             "\n    time: '01:00'\n", "\n    time: '05:00'\n"));
+  const std::string warning =
+      (dir / "70-maintenance.yaml").string() +
+      ":31:7: warning: 'spec.windows[0]' (from 04:00 for 180 minutes) covers the start of "
+      "backups at 05:00 on sun ('spec.schedule' of BackupPolicy 'baseline-backup', " +
+      (dir / "30-backup.yaml").string() + ":";
+
+  const RunResult v = Validate({dir.string()});
+  INFO(v.out << v.err);
+  CHECK(v.exit_code == 0);
+  CHECK_THAT(v.out, Catch::StartsWith(warning) &&
+                        Catch::EndsWith(dir.string() + ": valid (8 documents: SecurityPolicy "
+                                        "EncryptionPolicy BackupPolicy RetentionPolicy "
+                                        "AccessPolicy NotificationPolicy MaintenancePolicy "
+                                        "StatusPagePolicy), 1 warning\n"));
+  const RunResult j = Run({SIGMACTL_BIN, "--json", "policy", "validate", dir.string()});
+  Poco::JSON::Parser parser;
+  auto set = parser.parse(j.out).extract<Object::Ptr>()->getArray("sets")->getObject(0);
+  CHECK(set->getValue<bool>("valid"));
+  CHECK(set->getArray("errors")->size() == 0);
+  REQUIRE(set->getArray("warnings")->size() == 1);
+  CHECK(set->getArray("warnings")->getObject(0)->getValue<int>("line") == 31);
+
+  const RunResult plan = Ctl(d.socket(), {"policy", "plan", dir.string()});
+  CHECK(plan.exit_code == 0);
+  CHECK_THAT(plan.err, Catch::StartsWith(warning));
+  CHECK_THAT(plan.out, Catch::Contains("~ spec.schedule.time: \"01:00\" -> \"05:00\""));
+
+  d.Signal(SIGHUP);
+  REQUIRE(d.WaitForLog("policy version 2 active"));
+  CHECK_THAT(d.Log(), Catch::Contains("WARN   policy: " + warning));
+  CHECK(d.Stop() == 0);
+}
+
 TEST_CASE("policy plan --detailed-exitcode: every error is 1, never 2", "[integration][policy]") {
   // No daemon at the socket: 3 without the flag, 1 with it.
   const std::string set = (kPolicies / "baseline").string();
@@ -133,12 +181,6 @@ std::vector<std::string> History(const Daemon& d) {
                    " " + o->getValue<std::string>("source"));
   }
   return rows;
-}
-
-std::string Replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
 }
 
 }  // namespace

@@ -60,6 +60,49 @@ const std::string kRetention =
     "  maxBackupAgeForDeletedDataDays: 120\n"
     "  auditLogRetentionDays: 400\n";
 
+const std::string kSecurity =
+    "apiVersion: sigmad.io/v1\n"
+    "kind: SecurityPolicy\n"
+    "metadata:\n"
+    "  name: sec\n"
+    "spec:\n"
+    "  passwords: {minLength: 12, requiredClasses: [lower, digit], history: 5, maxAgeDays: 0}\n"
+    "  lockout: {attempts: 5, durationMinutes: 15}\n"
+    "  sessions: {idleTimeoutMinutes: 30, maxLifetimeHours: 12}\n"
+    "  tokens: {maxLifetimeDays: 90}\n"
+    "  tls:\n"
+    "    minVersion: '1.2'\n"
+    "    ciphers: [TLS_AES_256_GCM_SHA384, ECDHE-RSA-AES256-GCM-SHA384]\n"
+    "  network: {allow: [127.0.0.0/8]}\n"
+    "  adminGroup: sigmad-admin\n"
+    "  logTimezone: UTC\n";
+
+const std::string kAccess =
+    "apiVersion: sigmad.io/v1\n"
+    "kind: AccessPolicy\n"
+    "metadata:\n"
+    "  name: access\n"
+    "spec:\n"
+    "  defaultDecision: deny\n"
+    "  roles:\n"
+    "    - {name: admin, description: Runs it., permissions: [policy.apply]}\n"
+    "    - {name: auditor, description: Reads., permissions: [audit.read]}\n"
+    "  bindings:\n"
+    "    - {group: sigmad-admin, role: admin}\n";
+
+// One window, Sunday 04:00-07:00; kBackup runs at 01:00 daily, its drill Sunday 03:00.
+const std::string kMaintenance =
+    "apiVersion: sigmad.io/v1\n"
+    "kind: MaintenancePolicy\n"
+    "metadata:\n"
+    "  name: maint\n"
+    "spec:\n"
+    "  windows:\n"
+    "    - {days: [sun], start: '04:00', durationMinutes: 180}\n"
+    "  noticeBusinessDays: 5\n"
+    "  monthlyBudgetHours: 8\n"
+    "  maxConsecutiveOutageHours: 24\n";
+
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   const size_t at = text.find(from);
   REQUIRE(at != std::string::npos);
@@ -198,11 +241,58 @@ TEST_CASE("policy: the set rules, one broken document each", "[policy][set][rule
        "tenant's data is deleted after 90 days ('spec.deleteTenantDataAfterDays') and "
        "BackupPolicy 'daily' (p.yaml:1) keeps backups up to 30 days: the data can stay in "
        "backups for 120 days\n"},
+      {"a TLS 1.2 cipher with TLS 1.3 as the minimum",
+       Replace(kSecurity, "minVersion: '1.2'", "minVersion: '1.3'"),
+       "p.yaml:12:39: 'spec.tls.ciphers[1]' (\"ECDHE-RSA-AES256-GCM-SHA384\") is a TLS 1.2 "
+       "cipher, but 'spec.tls.minVersion' is \"1.3\"; TLS 1.3 suites are named TLS_*\n"},
+      {"no TLS 1.2 cipher with TLS 1.2 allowed",
+       Replace(kSecurity, ", ECDHE-RSA-AES256-GCM-SHA384]", "]"),
+       "p.yaml:12:14: 'spec.tls.ciphers' has no TLS 1.2 cipher, so TLS 1.2 clients could not "
+       "connect although 'spec.tls.minVersion' is \"1.2\"\n"},
+      {"a role defined twice",
+       Replace(kAccess, "{name: auditor,", "{name: admin,"),
+       "p.yaml:9:14: 'spec.roles[1].name' repeats role \"admin\" of 'spec.roles[0]'\n"},
+      {"a binding to an undefined role", Replace(kAccess, "role: admin}", "role: root}"),
+       "p.yaml:11:35: 'spec.bindings[0].role' names role \"root\", which 'spec.roles' does not "
+       "define (defined: admin, auditor)\n"},
+      {"a maintenance window longer than the outage limit",
+       Replace(kMaintenance, "maxConsecutiveOutageHours: 24", "maxConsecutiveOutageHours: 2"),
+       "p.yaml:7:54: 'spec.windows[0].durationMinutes' is 180 minutes, longer than "
+       "'spec.maxConsecutiveOutageHours' (2 hours)\n"},
   };
   for (const Case& c : cases) {
     INFO(c.what);
-    CHECK(Shown(One(c.text)) == c.expected);
+    const LoadedSet set = One(c.text);
+    CHECK(Shown(set) == c.expected);
+    CHECK(set.warnings.empty());
   }
+}
+
+TEST_CASE("policy: maintenance windows that cover a backup or a drill are warnings",
+          "[policy][set][rules]") {
+  auto warnings = [](const std::string& backup, const std::string& maintenance) {
+    const LoadedSet set = ParseSet({{"b.yaml", backup}, {"m.yaml", maintenance}});
+    CHECK(Shown(set).empty());  // still valid
+    std::string out;
+    for (const auto& w : set.warnings) out += w.ToString() + "\n";
+    return out;
+  };
+  CHECK(warnings(kBackup, kMaintenance).empty());
+  // A drill exactly at the window's end is outside it; at its start, inside.
+  CHECK(warnings(Replace(kBackup, "time: '03:00'", "time: '07:00'"), kMaintenance).empty());
+  CHECK(warnings(Replace(kBackup, "time: '03:00'", "time: '04:00'"), kMaintenance) ==
+        "m.yaml:7:7: warning: 'spec.windows[0]' (from 04:00 for 180 minutes) covers the start "
+        "of restore drills at 04:00 on sun ('spec.restoreDrill' of BackupPolicy 'daily', "
+        "b.yaml:1): they would run during maintenance\n");
+  // A Sunday-night window runs into Monday, and the week wraps to Sunday.
+  const std::string nightly = Replace(kMaintenance, "{days: [sun], start: '04:00', durationMinutes: 180}",
+                                      "{days: [sun, sat], start: '23:30', durationMinutes: 120}");
+  CHECK(warnings(kBackup, nightly) ==
+        "m.yaml:7:7: warning: 'spec.windows[0]' (from 23:30 for 120 minutes) covers the start of "
+        "backups at 01:00 on mon, sun ('spec.schedule' of BackupPolicy 'daily', b.yaml:1): they "
+        "would run during maintenance\n");
+  // Warnings do not make a set invalid; LoadedSet::ok() ignores them.
+  CHECK(ParseSet({{"b.yaml", kBackup}, {"m.yaml", nightly}}).ok());
 }
 
 TEST_CASE("policy: LoadSet reads a directory's YAML files in name order", "[policy][set]") {
