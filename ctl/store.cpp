@@ -156,9 +156,13 @@ int CmdAuditVerify(const GlobalOptions& g) {
     std::cout << "audit log intact: " << Str(v, "records_checked") << " records (seq "
               << Str(v, "first_seq") << ".." << Str(v, "last_seq") << "), "
               << Str(v, "checkpoints_checked") << " checkpoints verified\n";
-    if (v->getValue<Poco::UInt64>("pruned_before") != 0) {
-      std::cout << "records before " << Str(v, "pruned_before")
-                << " were pruned by the audit-log retention\n";
+    const auto pruned = v->optValue<Poco::UInt64>("pruned_before", 0);
+    const auto first = v->optValue<Poco::UInt64>("first_seq", 0);
+    if (pruned != 0 && first >= pruned) {
+      std::cout << "records before " << pruned << " were pruned by the audit-log retention\n";
+    } else if (pruned != 0) {
+      std::cout << "records " << first << ".." << pruned - 1
+                << " are being pruned by the audit-log retention\n";
     }
     std::cout << "last hash " << Str(v, "last_hash") << '\n';
     return kExitOk;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <thread>
 
 #include "app/methods.h"
 #include "app/notify.h"
@@ -387,16 +388,8 @@ int SigmadApp::Serve(const Config& loaded) {
   auto next_ping = clock_.Monotonic();
   auto next_key_check = clock_.Monotonic();
   auto next_master_warning = clock_.Monotonic();
-  auto next_audit_prune = clock_.Monotonic();
-  int audit_pruned_for = 0;  // the retention the last prune ran with
+  std::thread retention([this, audit_ptr] { RetentionLoop(*audit_ptr); });
   for (;;) {
-    // The RetentionPolicy's audit-log retention: hourly, at once when it changes, and
-    // again soon while a backlog remains.
-    if (const int days = audit_retention_days_.load();
-        days > 0 && (days != audit_pruned_for || clock_.Monotonic() >= next_audit_prune)) {
-      audit_pruned_for = days;
-      next_audit_prune = clock_.Monotonic() + PruneAudit(*audit_log.value(), days);
-    }
     if (clock_.Monotonic() >= next_key_check) {  // the EncryptionPolicy's rotation age
       if (auto r = key_service.RotateOverdue(); !r.ok()) {
         log.error("rotating overdue data keys: " + r.status().message());
@@ -450,6 +443,8 @@ int SigmadApp::Serve(const Config& loaded) {
                 std::to_string(config.drain_timeout_seconds) + "s; closing them");
   }
   server.Stop();
+  StopRetention();
+  retention.join();  // a prune under way finishes first
   policies.value()->OnActivate(nullptr);  // its hook refers to the server
   key_service.Stop();  // a rewrap stops between batches and resumes at the next start
   notify::Status("Stopped");
@@ -492,10 +487,41 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
   log.information(which + ": data keys rotate after " +
                   (max_age ? std::to_string(max_age->count() / 24) + " days"
                            : std::string("no set age (no EncryptionPolicy)")));
-  audit_retention_days_.store(audit_days);
+  {
+    std::lock_guard lock(retention_mu_);
+    audit_retention_days_.store(audit_days);
+  }
+  retention_cv_.notify_all();
   log.information(which + ": audit records are kept " +
                   (audit_days ? std::to_string(audit_days) + " days"
                               : std::string("for ever (no RetentionPolicy)")));
+}
+
+void SigmadApp::RetentionLoop(audit::AuditLog& audit) {
+  int pruned_for = 0;  // the retention the last prune ran with
+  auto next = clock_.Monotonic();
+  std::unique_lock lock(retention_mu_);
+  while (!retention_stop_) {
+    const int days = audit_retention_days_.load();
+    if (days > 0 && (days != pruned_for || clock_.Monotonic() >= next)) {
+      pruned_for = days;
+      lock.unlock();
+      const auto delay = PruneAudit(audit, days);
+      lock.lock();
+      next = clock_.Monotonic() + delay;
+      continue;
+    }
+    retention_cv_.wait_until(lock, days > 0 ? next : clock_.Monotonic() + std::chrono::hours(1),
+                             [&] { return retention_stop_ || audit_retention_days_ != days; });
+  }
+}
+
+void SigmadApp::StopRetention() {
+  {
+    std::lock_guard lock(retention_mu_);
+    retention_stop_ = true;
+  }
+  retention_cv_.notify_all();
 }
 
 std::chrono::seconds SigmadApp::PruneAudit(audit::AuditLog& audit, int days) {

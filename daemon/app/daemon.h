@@ -11,7 +11,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -53,6 +55,11 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   // Prunes audit records older than `days` days (one AuditLog::Prune call) and logs what
   // happened; returns when to call again.
   std::chrono::seconds PruneAudit(audit::AuditLog& audit, int days);
+  // The audit-log retention thread: prunes hourly, at once when the retention changes,
+  // and again soon while a backlog remains, until StopRetention. Its own thread because
+  // a first prune verifies the whole log, which may take longer than a watchdog ping.
+  void RetentionLoop(audit::AuditLog& audit);
+  void StopRetention();
 
   SystemClock clock_;
   bool help_ = false, version_ = false;
@@ -63,7 +70,11 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   std::filesystem::path master_key_path_;
   std::atomic<log::Level> log_level_{log::Level::kInfo};
   // RetentionPolicy auditLogRetentionDays of the active version; 0: keep everything.
+  // Set by Enforce, which then wakes the retention thread.
   std::atomic<int> audit_retention_days_{0};
+  std::mutex retention_mu_;
+  std::condition_variable retention_cv_;
+  bool retention_stop_ = false;  // GUARDED_BY(retention_mu_)
 };
 
 }  // namespace sigmad::app

@@ -152,11 +152,24 @@ VerifyResult AuditLog::Verify() const {
 Result<AuditLog::PruneResult> AuditLog::Prune(TimePoint before, TimePoint now,
                                               std::string_view reason, uint64_t max_records) {
   std::lock_guard prune_lock(prune_mu_);
+  // Where the log must start: known after one whole verification per process, then kept
+  // up to date here, as nothing else removes records. Without this a prune would bless
+  // a start someone removed by hand (its record says "records X..S-1").
+  if (!expected_first_) {
+    const VerifyResult whole = Verify();
+    if (!whole.ok()) {
+      return Status::Error(code::kChain, "the audit log does not verify, so no record is pruned: " +
+                                             whole.failure->message);
+    }
+    expected_first_ = whole.first_seq;  // 0: empty
+  }
   VerifyOptions options;
   {
     std::lock_guard lock(mu_);
     options.max_checkpoint_gap = chain_.policy().every;
   }
+  // Past at least one checkpoint, so that each call can make progress.
+  max_records = std::max(max_records, options.max_checkpoint_gap + 1);
   options.segment = true;
   Verifier verifier([this](std::string_view id) { return KeyForId(id); }, options);
   // Find S: the newest checkpoint with only old records before it.
@@ -180,6 +193,13 @@ Result<AuditLog::PruneResult> AuditLog::Prune(TimePoint before, TimePoint now,
   if (const VerifyResult v = verifier.Finish(); !v.ok()) {
     return Status::Error(code::kChain, "the oldest audit records do not verify, so none are "
                                        "pruned: " + v.failure->message);
+  }
+  if (*expected_first_ != 0 && first != *expected_first_) {
+    return Status::Error(code::kChain, "the audit log starts at record " + std::to_string(first) +
+                                           " but started at record " +
+                                           std::to_string(*expected_first_) +
+                                           ": records were removed other than by retention, so "
+                                           "none are pruned");
   }
   if (result.first_kept <= first) return PruneResult{};  // nothing old enough behind a checkpoint
 
@@ -214,6 +234,7 @@ Result<AuditLog::PruneResult> AuditLog::Prune(TimePoint before, TimePoint now,
     }
     result.removed += end - seq;
     seq = end;
+    expected_first_ = seq;
   }
   return result;
 }

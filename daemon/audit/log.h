@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -79,9 +80,11 @@ class AuditLog {
     bool more = false;        // it stopped after max_records old records: call again
   };
   // Retention. Removes the records older than `before`, from the oldest up to the newest
-  // checkpoint S that only such records precede; S and everything after it stay. The
-  // records to remove and S are verified first (hashes, links, S's MAC): a damaged or
-  // tampered stretch is evidence, and Prune refuses ("audit_chain") rather than delete it.
+  // checkpoint S that only such records precede; S and everything after it stay. What it
+  // would remove is verified first: a damaged or tampered stretch is evidence, and Prune
+  // refuses ("audit_chain") rather than delete it. The first call in a process verifies
+  // the whole log (Verify); later calls verify the records to remove and S's MAC, and
+  // that the log still starts where the last prune left it.
   // Then it appends an audit.prune record (time `now`, actor "sigmad", `reason` in its
   // details) with a checkpoint, and deletes the records before S oldest first, in
   // transactions of kPruneBatch, so audited writers wait for one batch at most. The log
@@ -108,6 +111,8 @@ class AuditLog {
   mutable std::mutex mu_;
   Chain chain_;  // GUARDED_BY(mu_)
   std::mutex prune_mu_;  // one Prune at a time
+  // The seq the log starts at, once a Prune verified it (0: empty). GUARDED_BY(prune_mu_)
+  std::optional<uint64_t> expected_first_;
   mutable std::mutex keys_mu_;
   mutable std::map<uint32_t, crypto::SecretBytes> keys_;  // GUARDED_BY(keys_mu_)
 };

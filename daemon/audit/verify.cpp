@@ -231,8 +231,15 @@ bool Verifier::AddEncoded(std::string_view bytes) {
 VerifyResult Verifier::Finish() {
   gap_pending_ = false;
   const uint64_t first = result_.first_seq;
-  if (!result_.failure && first > 1 && !options_.segment &&
-      (result_.pruned_before == 0 || first > result_.pruned_before)) {
+  const bool unexplained_start = first > 1 && !options_.segment &&
+                                 (result_.pruned_before == 0 || first > result_.pruned_before);
+  if (result_.failure && unexplained_start) {
+    // The prune record that would explain the start may lie past the failure; say so
+    // rather than let the start pass for a pruned one.
+    result_.failure->message += "; also, the log starts at record " + Seq(first) +
+                                " and no audit.prune record before that failure explains it";
+  }
+  if (!result_.failure && unexplained_start) {
     const uint64_t pruned_before = result_.pruned_before;
     result_ = VerifyResult{};  // nothing before the bad start was verified
     if (pruned_before == 0) {

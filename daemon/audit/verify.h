@@ -125,7 +125,8 @@ struct VerifyResult {
   // An anchor older than the first record: it was pruned and could not be checked.
   bool anchor_pruned = false;
   // A start no prune explains is found at Finish and reported at that first record;
-  // the counts above are then all zero, as nothing before it was verified.
+  // the counts above are then all zero, as nothing before it was verified. When another
+  // failure came first, its message says the start was not explained either.
   std::optional<VerifyFailure> failure;
 
   bool ok() const { return !failure.has_value(); }

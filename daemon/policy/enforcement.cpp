@@ -62,7 +62,8 @@ const std::vector<EnforcementPoint>& EnforcementRegistry() {
       {"RetentionPolicy", "spec.auditLogRetentionDays",
        "audit: retention pruning (audit/log.cpp AuditLog::Prune)", E::kEnforced,
        "hourly, records older than this are removed up to the next checkpoint, behind an "
-       "audit.prune record, so the rest still verifies; tampered old records are kept"},
+       "audit.prune record, so the rest still verifies; a log that does not verify is not "
+       "pruned"},
       // AccessPolicy
       {"AccessPolicy", "spec.defaultDecision", "api: authorization", E::kNotEnforced,
        "roles apply to HTTPS API users, not built yet; the control socket is admin-only"},

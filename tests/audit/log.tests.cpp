@@ -804,25 +804,66 @@ TEST_CASE("Prune refuses to delete old records that do not verify", "[audit][log
   FakeClock clock{TimePoint(milliseconds(kStartMs))};
   Store s(dir.path(), clock, CheckpointPolicy{10});
   AppendN(*s.log, clock, 95);
+  // Before any prune in this process, the whole log is verified; after one, what the
+  // prune removes and where the log starts.
+  const bool after_a_prune = GENERATE(false, true);
+  INFO((after_a_prune ? "after a prune" : "first prune"));
+  if (after_a_prune) {
+    auto none = s.log->Prune(TimeOf(1), clock.Now(), "a test");  // nothing old enough
+    REQUIRE(none.ok());
+    REQUIRE(none.value().prune_seq == 0);
+  }
+  std::string why;
   SECTION("an altered record") {
     Record r7 = RecordAt(*s.log, 7);
     r7.fields.actor = "uid=0(mallory)";
     Reseal(s, r7);
+    why = after_a_prune ? "the oldest audit records do not verify, so none are pruned: record 7 "
+                          "does not match its hash"
+                        : "the audit log does not verify, so no record is pruned: record 7 "
+                          "does not match its hash";
   }
-  SECTION("a removed record") { RawDelete(s, 33); }
+  SECTION("a removed record") {
+    RawDelete(s, 33);
+    why = after_a_prune ? "the oldest audit records do not verify, so none are pruned: record 34 "
+                          "follows record 32: record 33 is missing"
+                        : "the audit log does not verify, so no record is pruned: record 34 "
+                          "follows record 32: record 33 is missing";
+  }
   SECTION("a checkpoint that does not authenticate") {
     Record r50 = RecordAt(*s.log, 50);
     r50.checkpoint->mac[0] ^= 1;
     Reseal(s, r50);
+    why = "record 50 has a wrong checkpoint MAC";
+  }
+  SECTION("the oldest records removed by hand: a prune must not bless that") {
+    for (uint64_t seq = 1; seq <= 12; ++seq) RawDelete(s, seq);
+    why = after_a_prune ? "the audit log starts at record 13 but started at record 1: records "
+                          "were removed other than by retention, so none are pruned"
+                        : "the audit log does not verify, so no record is pruned: the log starts "
+                          "at record 13 and no audit.prune record says older records were "
+                          "pruned: records 1..12 are missing";
   }
   const std::vector<Record> before = ReadFrom(*s.log, 1);
+  const uint64_t last = s.log->last_seq();
   auto r = s.log->Prune(TimeOf(57), clock.Now(), "a test");
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == std::string(code::kChain));
-  CHECK_THAT(r.status().message(),
-             Catch::StartsWith("the oldest audit records do not verify, so none are pruned: "));
+  CHECK_THAT(r.status().message(), Contains(why));
   CHECK(ReadFrom(*s.log, 1) == before);
-  CHECK(s.log->last_seq() == 95);
+  CHECK(s.log->last_seq() == last);
+  CHECK_FALSE(s.log->Verify().ok());  // the evidence is still there
+}
+
+TEST_CASE("Prune makes progress however small max_records is", "[audit][log][prune]") {
+  TempDir dir;
+  FakeClock clock{TimePoint(milliseconds(kStartMs))};
+  Store s(dir.path(), clock, CheckpointPolicy{10});
+  AppendN(*s.log, clock, 95);
+  auto r = s.log->Prune(TimeOf(57), clock.Now(), "a test", /*max_records=*/3);
+  REQUIRE(r.ok());
+  CHECK(r.value().first_kept == 10);  // it looked as far as the first checkpoint
+  CHECK(r.value().more);
 }
 
 TEST_CASE("Prune runs alongside appenders and other prunes", "[audit][log][prune]") {

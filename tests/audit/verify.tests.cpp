@@ -527,6 +527,18 @@ TEST_CASE("a pruned log verifies from the first record kept", "[audit][verify]")
   }
 }
 
+TEST_CASE("a missing start is mentioned when a later failure is reported", "[audit][verify]") {
+  std::vector<Record> log = BuildLog(100);
+  DropBefore(log, 13);
+  log.erase(log.begin() + static_cast<std::ptrdiff_t>(IndexOf(log, 80)));
+  const VerifyResult r = VerifyAll(log);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.failure->seq == 81);
+  CHECK(r.failure->message ==
+        "record 81 follows record 79: record 80 is missing; also, the log starts at record 13 "
+        "and no audit.prune record before that failure explains it");
+}
+
 TEST_CASE("a second prune: the last prune record is the one that counts", "[audit][verify]") {
   std::vector<Record> log = BuildLog(1000);
   AppendPrune(log, 300, 94);  // record 1001, then 1002..1095

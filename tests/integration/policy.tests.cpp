@@ -396,8 +396,13 @@ TEST_CASE("policy enforcement lists every rule honestly; adminGroup is enforced"
 TEST_CASE("RetentionPolicy auditLogRetentionDays prunes old audit records behind a checkpoint",
           "[integration][policy][audit]") {
   // The old records are made by a real sigmad whose clock libfaketime sets 500 days back.
-  const fs::path faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
-  REQUIRE(fs::exists(faketime));  // scripts/install-deps installs faketime
+  fs::path faketime;  // /usr/lib/<multiarch>/faketime/; scripts/install-deps installs it
+  for (const auto& arch : fs::directory_iterator("/usr/lib")) {
+    if (fs::exists(arch.path() / "faketime/libfaketimeMT.so.1")) {
+      faketime = arch.path() / "faketime/libfaketimeMT.so.1";
+    }
+  }
+  REQUIRE(!faketime.empty());
   TempDir tmp;
   const fs::path state = tmp.path() / "state";
   {
