@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/file.h"
+#include "common/yaml_load.h"
 
 namespace sigmad::app {
 namespace {
@@ -176,7 +177,7 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
 
   YAML::Node root;
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    std::vector<YAML::Node> documents = LoadYamlDocuments(text);
     if (documents.size() > 1) {
       check.Error(documents[1].Mark(), "a config file holds one YAML document; found " +
                                            std::to_string(documents.size()));

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "common/file.h"
+#include "common/yaml_load.h"
 #include "crypto/digest.h"
 #include "policy/rules.h"
 
@@ -79,114 +80,6 @@ bool KindOf(const YAML::Node& doc, const std::string& file, std::string* kind,
   return true;
 }
 
-// The documents of a YAML stream, like YAML::LoadAll. yaml-cpp 0.7's LoadAll loops
-// forever, allocating, on some malformed streams (a stray "," is enough: yaml-cpp issue
-// #1040, fixed upstream by PR #1319 after Debian 12's 0.7.0), and the fuzzer found it.
-// So the stream is cut into documents at its "---" and "..." marker lines (which end a
-// document wherever they appear, even inside a block scalar), and each is loaded alone
-// with YAML::Load, after as many newlines as lines before it, so marks keep the
-// stream's line numbers. Throws YAML::Exception like LoadAll.
-constexpr size_t kMaxDocumentsPerFile = 256;
-constexpr int kMaxDepth = 64;
-constexpr size_t kMaxNodes = 100000;
-
-// Whether a loaded document is a tree of sane size. Aliases (*a) make yaml-cpp build
-// graphs: a cycle ("&a [x, *a]") recurses forever, and nested aliases expand
-// exponentially ("billion laughs"). Both hit these limits instead.
-bool WithinLimits(const YAML::Node& n, int depth, size_t* budget) {
-  if (depth > kMaxDepth || *budget == 0) return false;
-  --*budget;
-  if (n.IsMap()) {
-    for (const auto& kv : n) {
-      if (!WithinLimits(kv.first, depth + 1, budget) || !WithinLimits(kv.second, depth + 1, budget)) {
-        return false;
-      }
-    }
-  } else if (n.IsSequence()) {
-    for (const auto& item : n) {
-      if (!WithinLimits(item, depth + 1, budget)) return false;
-    }
-  }
-  return true;
-}
-
-bool IsMarker(std::string_view line, std::string_view marker) {
-  return line.substr(0, 3) == marker &&
-         (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
-}
-
-std::vector<YAML::Node> LoadDocuments(const std::string& text, const std::string& file,
-                                      std::vector<Diagnostic>* errors) {
-  struct Chunk {
-    size_t begin, end;  // byte offsets
-    int first_line;     // 0-based
-  };
-  std::vector<Chunk> chunks;
-  size_t begin = 0;
-  int line = 0, begin_line = 0;
-  for (size_t at = 0; at <= text.size();) {
-    const size_t eol = std::min(text.find('\n', at), text.size());
-    const std::string_view l(text.data() + at, eol - at);
-    if (IsMarker(l, "---") && at > begin) {  // a new document starts at this line
-      chunks.push_back({begin, at, begin_line});
-      begin = at;
-      begin_line = line;
-    } else if (IsMarker(l, "...")) {  // the document ends with this line
-      chunks.push_back({begin, std::min(eol + 1, text.size()), begin_line});
-      begin = std::min(eol + 1, text.size());
-      begin_line = line + 1;
-    }
-    at = eol + 1;
-    ++line;
-  }
-  if (begin < text.size()) chunks.push_back({begin, text.size(), begin_line});
-  if (chunks.size() > kMaxDocumentsPerFile) {
-    errors->push_back({file, 0, 0, "holds more than " + std::to_string(kMaxDocumentsPerFile) +
-                                       " YAML documents"});
-    return {};
-  }
-  std::vector<YAML::Node> docs;
-  for (const Chunk& c : chunks) {
-    std::string one(static_cast<size_t>(c.first_line), '\n');
-    one.append(text, c.begin, c.end - c.begin);
-    YAML::Node doc = YAML::Load(one);
-    if (size_t budget = kMaxNodes; !WithinLimits(doc, 0, &budget)) {
-      throw YAML::ParserException(doc.Mark(), "the document nests deeper than " +
-                                                  std::to_string(kMaxDepth) + " levels or has more than " +
-                                                  std::to_string(kMaxNodes) +
-                                                  " nodes (an alias loop or expansion?)");
-    }
-    if (YamlType(doc) == "null") {
-      // yaml-cpp also reads some garbage (a lone ",") as an empty document: a null
-      // document may hold only markers, directives, comments and null itself.
-      int n = c.first_line;
-      for (size_t at = c.begin; at < c.end; ++n) {
-        const size_t eol = std::min(text.find('\n', at), c.end);
-        const char* line_start = text.data() + at;
-        std::string_view l(line_start, eol - at);
-        at = eol + 1;
-        if (IsMarker(l, "---") || IsMarker(l, "...")) l.remove_prefix(3);
-        const size_t first = l.find_first_not_of(" \t\r");
-        if (first == std::string_view::npos) continue;
-        l.remove_prefix(first);
-        while (!l.empty() && (l.back() == ' ' || l.back() == '\t' || l.back() == '\r')) {
-          l.remove_suffix(1);
-        }
-        if (l[0] == '#' || l[0] == '%' || l == "~" || l == "null" || l == "Null" ||
-            l == "NULL") {
-          continue;
-        }
-        YAML::Mark mark;
-        mark.line = n;
-        mark.column = static_cast<int>(l.data() - line_start);
-        throw YAML::ParserException(mark, "this is not a YAML document");
-      }
-    }
-    docs.push_back(std::move(doc));
-  }
-  return docs;
-}
-
 }  // namespace
 
 const std::vector<std::string>& Kinds() {
@@ -229,14 +122,12 @@ LoadedSet ParseSet(const std::vector<std::pair<std::string, std::string>>& files
   std::vector<Document> all;
   for (const auto& [file, text] : files) {
     std::vector<YAML::Node> docs;
-    const size_t errors_before = set.errors.size();
     try {
-      docs = LoadDocuments(text, file, &set.errors);
+      docs = LoadYamlDocuments(text);
     } catch (const YAML::Exception& e) {
       set.errors.push_back({file, e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg});
       continue;
     }
-    if (set.errors.size() != errors_before) continue;
     size_t found = 0;
     for (const YAML::Node& doc : docs) {
       if (YamlType(doc) == "null") continue;  // an empty document, e.g. after a final ---

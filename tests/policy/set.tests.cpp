@@ -202,7 +202,7 @@ TEST_CASE("policy: document markers, wherever the documents are", "[policy][set]
         "p.yaml:26:26: 'spec.auditLogRetentionDays' must be at least 1, got 0\n");
   std::string many;
   for (int i = 0; i < 300; ++i) many += "---\n~\n";
-  CHECK(Shown(One(many)) == "p.yaml: holds more than 256 YAML documents\n");
+  CHECK(Shown(One(many)) == "p.yaml: invalid YAML: the stream holds more than 256 YAML documents\n");
 }
 
 TEST_CASE("policy: several documents in one file, each checked", "[policy][set]") {
