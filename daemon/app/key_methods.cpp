@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include "app/params.h"
 #include "app/tenancy_methods.h"
 #include "common/time_format.h"
 
@@ -13,25 +14,6 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 using R = Result<Var>;
-
-Object::Ptr NewObject() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
-
-Result<std::string> StringParam(const control::Call& call, const std::string& name,
-                                bool required) {
-  if (!call.params().has(name)) {
-    if (!required) return std::string();
-    return Status::Error(control::code::kInvalidParams, "method '" + call.request().method +
-                                                            "' needs parameter '" + name + "'");
-  }
-  const Var v = call.params().get(name);
-  if (!v.isString()) {
-    return Status::Error(control::code::kInvalidParams,
-                         "parameter '" + name + "' must be a string");
-  }
-  return v.extract<std::string>();
-}
-
-tenancy::Actor ActorOf(const control::Call& call) { return {ActorName(call.peer()), "control"}; }
 
 }  // namespace
 
@@ -72,7 +54,7 @@ void RegisterKeyMethods(control::Dispatcher& d, keys::KeyService& service) {
   });
   d.Register("key.rotate", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"tenant", "rewrap"}); !s.ok()) return s;
-    auto tenant = StringParam(call, "tenant", false);
+    auto tenant = OptString(call, "tenant");
     if (!tenant.ok()) return tenant.status();
     bool rewrap = false;
     if (call.params().has("rewrap")) {
@@ -114,7 +96,7 @@ void RegisterKeyMethods(control::Dispatcher& d, keys::KeyService& service) {
   });
   d.Register("key.rotate_master", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"new_key_file"}); !s.ok()) return s;
-    auto file = StringParam(call, "new_key_file", true);
+    auto file = RequiredString(call, "new_key_file");
     if (!file.ok()) return file.status();
     if (file.value().empty() || file.value()[0] != '/') {
       return Status::Error(control::code::kInvalidParams,

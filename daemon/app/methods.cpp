@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "analysis/runtime.h"
+#include "app/params.h"
 #include "common/time_format.h"
 #include "crypto/tls_cert.h"
 #include "sigmad/version.h"
@@ -20,8 +21,6 @@ std::string PocoVersion() {
   return std::to_string((v >> 24) & 0xff) + "." + std::to_string((v >> 16) & 0xff) + "." +
          std::to_string((v >> 8) & 0xff);
 }
-
-Object::Ptr NewObject() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "app/params.h"
 #include "app/tenancy_methods.h"
 #include "common/time_format.h"
 #include "policy/enforcement.h"
@@ -99,8 +100,6 @@ Object::Ptr AppliedJson(const policy::Applied& a) {
   o->set("changed", a.changed);
   return o;
 }
-
-tenancy::Actor ActorOf(const control::Call& call) { return {ActorName(call.peer()), "control"}; }
 
 }  // namespace
 

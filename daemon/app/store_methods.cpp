@@ -7,6 +7,7 @@
 #include <deque>
 #include <thread>
 
+#include "app/params.h"
 #include "audit/export.h"
 #include "common/time_format.h"
 #include "tenancy/names.h"
@@ -22,41 +23,6 @@ using R = Result<Var>;
 constexpr long long kMaxTail = 100000;
 constexpr size_t kExportChunkBytes = 256u << 10;
 constexpr auto kFollowPoll = std::chrono::milliseconds(200);
-
-Object::Ptr NewObject() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
-
-Status BadParam(const std::string& name, const std::string& what) {
-  return Status::Error(control::code::kInvalidParams, "parameter '" + name + "' " + what);
-}
-
-// Optional parameters of the three kinds these methods take.
-Result<std::string> OptString(const control::Call& call, const std::string& name,
-                              std::string fallback) {
-  if (!call.params().has(name)) return fallback;
-  const Var v = call.params().get(name);
-  if (!v.isString()) return BadParam(name, "must be a string");
-  return v.extract<std::string>();
-}
-
-Result<long long> OptInt(const control::Call& call, const std::string& name, long long fallback,
-                         long long lo, long long hi) {
-  if (!call.params().has(name)) return fallback;
-  const Var v = call.params().get(name);
-  if (!v.isInteger() || v.isBoolean()) return BadParam(name, "must be an integer");
-  const long long n = v.convert<long long>();
-  if (n < lo || n > hi) {
-    return BadParam(name, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                              ", got " + std::to_string(n));
-  }
-  return n;
-}
-
-Result<bool> OptBool(const control::Call& call, const std::string& name) {
-  if (!call.params().has(name)) return false;
-  const Var v = call.params().get(name);
-  if (!v.isBoolean()) return BadParam(name, "must be true or false");
-  return v.extract<bool>();
-}
 
 Result<Var> StoreVerify(const control::Call& call, const store::Vault& vault) {
   if (Status s = call.OnlyParams({}); !s.ok()) return s;

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "app/params.h"
 #include "common/time_format.h"
 
 namespace sigmad::app {
@@ -15,39 +16,6 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 using tenancy::TenancyService;
-
-Object::Ptr NewObject() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
-
-// The string parameter `name`; invalid_params if missing or not a string.
-Result<std::string> StringParam(const control::Call& call, const std::string& name) {
-  const auto& p = call.params();
-  if (!p.has(name)) {
-    return Status::Error(control::code::kInvalidParams, "method '" + call.request().method +
-                                                            "' needs parameter '" + name + "'");
-  }
-  const Var v = p.get(name);
-  if (!v.isString()) {
-    return Status::Error(control::code::kInvalidParams,
-                         "parameter '" + name + "' must be a string");
-  }
-  return v.extract<std::string>();
-}
-
-// The optional boolean parameter `name` (false when absent).
-Result<bool> BoolParam(const control::Call& call, const std::string& name) {
-  const auto& p = call.params();
-  if (!p.has(name)) return false;
-  const Var v = p.get(name);
-  if (!v.isBoolean()) {
-    return Status::Error(control::code::kInvalidParams,
-                         "parameter '" + name + "' must be true or false");
-  }
-  return v.extract<bool>();
-}
-
-tenancy::Actor ActorOf(const control::Call& call) {
-  return {ActorName(call.peer()), "control"};
-}
 
 Object::Ptr TenantJson(const tenancy::TenantInfo& t) {
   Object::Ptr o = NewObject();
@@ -112,7 +80,7 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
 
   d.Register("tenant.create", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = StringParam(call, "path");
+    auto path = RequiredString(call, "path");
     if (!path.ok()) return path.status();
     auto t = svc->CreateTenant(ActorOf(call), path.value());
     if (!t.ok()) return t.status();
@@ -128,7 +96,7 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
   });
   d.Register("tenant.show", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = StringParam(call, "path");
+    auto path = RequiredString(call, "path");
     if (!path.ok()) return path.status();
     std::vector<tenancy::ProjectInfo> projects;
     auto t = svc->ShowTenant(path.value(), &projects);
@@ -140,7 +108,7 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
 
   d.Register("project.create", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = StringParam(call, "path");
+    auto path = RequiredString(call, "path");
     if (!path.ok()) return path.status();
     auto p = svc->CreateProject(ActorOf(call), path.value());
     if (!p.ok()) return p.status();
@@ -148,7 +116,7 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
   });
   d.Register("project.list", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = StringParam(call, "path");
+    auto path = RequiredString(call, "path");
     if (!path.ok()) return path.status();
     auto list = svc->ListProjects(path.value());
     if (!list.ok()) return list.status();
@@ -159,9 +127,9 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
   });
   d.Register("project.delete", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"path", "force"}); !s.ok()) return s;
-    auto path = StringParam(call, "path");
+    auto path = RequiredString(call, "path");
     if (!path.ok()) return path.status();
-    auto force = BoolParam(call, "force");
+    auto force = OptBool(call, "force");
     if (!force.ok()) return force.status();
     auto done = svc->DeleteProject(ActorOf(call), path.value(), force.value());
     if (!done.ok()) return done.status();
@@ -170,7 +138,7 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
 
   d.Register("task.create", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = StringParam(call, "path");
+    auto path = RequiredString(call, "path");
     if (!path.ok()) return path.status();
     auto t = svc->CreateTask(ActorOf(call), path.value());
     if (!t.ok()) return t.status();
@@ -178,7 +146,7 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
   });
   d.Register("task.list", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = StringParam(call, "path");
+    auto path = RequiredString(call, "path");
     if (!path.ok()) return path.status();
     auto list = svc->ListTasks(path.value());
     if (!list.ok()) return list.status();
@@ -189,9 +157,9 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
   });
   d.Register("task.delete", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"path", "force"}); !s.ok()) return s;
-    auto path = StringParam(call, "path");
+    auto path = RequiredString(call, "path");
     if (!path.ok()) return path.status();
-    auto force = BoolParam(call, "force");
+    auto force = OptBool(call, "force");
     if (!force.ok()) return force.status();
     auto done = svc->DeleteTask(ActorOf(call), path.value(), force.value());
     if (!done.ok()) return done.status();
