@@ -45,6 +45,8 @@ const char* KindName(Kind kind) {
       return "project";
     case Kind::kTask:
       return "task";
+    case Kind::kDataset:
+      return "dataset";
   }
   return "name";
 }

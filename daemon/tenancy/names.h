@@ -19,8 +19,9 @@ namespace sigmad::tenancy {
 
 inline constexpr size_t kMaxNameBytes = 64;
 
-// "tenant", "project" or "task": used in messages.
-enum class Kind { kTenant, kProject, kTask };
+// "tenant", "project", "task" or "dataset": used in messages. Datasets are named by the
+// same rules, within a project.
+enum class Kind { kTenant, kProject, kTask, kDataset };
 const char* KindName(Kind kind);
 
 // Ok, or code "invalid_name" with a message naming the kind, the name and the rule

@@ -1,0 +1,433 @@
+#include "dataset/service.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "crypto/digest.h"
+#include "store/keys.h"
+#include "tenancy/names.h"
+
+namespace sigmad::dataset {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "dataset chunks are stored as little-endian doubles");
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+using store::KeyBuilder;
+using store::KeyReader;
+using tenancy::FoldName;
+
+constexpr std::string_view kImport = "dataset.import";
+constexpr std::string_view kDelete = "dataset.delete";
+
+Result<uint64_t> NewId() {
+  uint64_t id = 0;
+  while (id == 0) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) != 1) {
+      return Status::Error("crypto", "the random generator failed to make an id");
+    }
+  }
+  return id;
+}
+
+std::string ContentHash(const Dataset& d) {
+  std::string bytes = SchemaToYaml(d.schema);
+  bytes.push_back('\0');
+  bytes += ExportCsv(d);
+  return crypto::HexLower(crypto::Sha256(bytes));
+}
+
+std::vector<ColumnStats> Stats(const Dataset& d) {
+  std::vector<ColumnStats> out(d.columns.size());
+  for (size_t c = 0; c < d.columns.size(); ++c) {
+    const std::vector<double>& v = d.columns[c];
+    ColumnStats& s = out[c];
+    if (d.schema.columns[c].type == ColumnType::kCategorical) {
+      s.level_counts.assign(d.schema.columns[c].levels.size(), 0);
+      for (double x : v) ++s.level_counts[static_cast<size_t>(x)];
+      continue;
+    }
+    if (v.empty()) continue;
+    s.min = *std::min_element(v.begin(), v.end());
+    s.max = *std::max_element(v.begin(), v.end());
+    // Welford: stable for large, nearly equal values.
+    double mean = 0, m2 = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const double delta = v[i] - mean;
+      mean += delta / static_cast<double>(i + 1);
+      m2 += delta * (v[i] - mean);
+    }
+    s.mean = mean;
+    s.sd = v.size() > 1 ? std::sqrt(m2 / static_cast<double>(v.size() - 1)) : 0;
+  }
+  return out;
+}
+
+std::string EncodeMeta(const DatasetInfo& info) {
+  Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("name", info.name);
+  o->set("hash", info.hash);
+  o->set("rows", static_cast<Poco::UInt64>(info.rows));
+  o->set("created_ms", static_cast<Poco::Int64>(
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               info.created.time_since_epoch())
+                               .count()));
+  o->set("created_by", info.created_by);
+  o->set("source", info.source);
+  o->set("schema", SchemaToYaml(info.schema));
+  o->set("report", info.report);
+  Array::Ptr stats = new Array;
+  for (const ColumnStats& s : info.stats) {
+    Object::Ptr so = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    if (s.level_counts.empty()) {
+      so->set("min", s.min);
+      so->set("max", s.max);
+      so->set("mean", s.mean);
+      so->set("sd", s.sd);
+    } else {
+      Array::Ptr counts = new Array;
+      for (uint64_t n : s.level_counts) counts->add(static_cast<Poco::UInt64>(n));
+      so->set("level_counts", counts);
+    }
+    stats->add(so);
+  }
+  o->set("stats", stats);
+  std::ostringstream out;
+  o->stringify(out);
+  return out.str();
+}
+
+Result<DatasetInfo> DecodeMeta(uint64_t id, std::string_view plain) {
+  auto corrupt = [id](const std::string& why) {
+    return Status::Error("corrupt", "dataset record " + std::to_string(id) + ": " + why);
+  };
+  try {
+    Poco::JSON::Parser parser;
+    Object::Ptr o = parser.parse(std::string(plain)).extract<Object::Ptr>();
+    DatasetInfo info;
+    info.id = id;
+    info.name = o->getValue<std::string>("name");
+    info.hash = o->getValue<std::string>("hash");
+    info.rows = o->getValue<Poco::UInt64>("rows");
+    info.created = std::chrono::system_clock::time_point(
+        std::chrono::milliseconds(o->getValue<Poco::Int64>("created_ms")));
+    info.created_by = o->getValue<std::string>("created_by");
+    info.source = o->getValue<std::string>("source");
+    info.report = o->getValue<std::string>("report");
+    auto schema = ParseSchema(o->getValue<std::string>("schema"), "stored schema");
+    if (!schema.ok()) return corrupt(schema.status().message());
+    info.schema = std::move(schema).value();
+    for (const auto& v : *o->getArray("stats")) {
+      Object::Ptr so = v.extract<Object::Ptr>();
+      ColumnStats s;
+      if (so->has("level_counts")) {
+        for (const auto& n : *so->getArray("level_counts")) {
+          s.level_counts.push_back(n.convert<Poco::UInt64>());
+        }
+      } else {
+        s.min = so->getValue<double>("min");
+        s.max = so->getValue<double>("max");
+        s.mean = so->getValue<double>("mean");
+        s.sd = so->getValue<double>("sd");
+      }
+      info.stats.push_back(std::move(s));
+    }
+    if (info.stats.size() != info.schema.columns.size()) return corrupt("stats do not fit");
+    return info;
+  } catch (const Poco::Exception& e) {
+    return corrupt(e.displayText());
+  } catch (const std::exception& e) {
+    return corrupt(e.what());
+  }
+}
+
+std::string ChunkKey(uint64_t tenant, uint64_t dataset, uint32_t column, uint32_t chunk) {
+  return KeyBuilder().U64(tenant).U64(dataset).U32(column).U32(chunk).Build();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DatasetService>> DatasetService::Open(store::Vault& vault,
+                                                             audit::AuditLog& audit,
+                                                             tenancy::TenancyService& tenancy,
+                                                             const Clock& clock) {
+  auto meta = vault.OpenTable("datasets", store::Owner::kTenantFirst);
+  if (!meta.ok()) return meta.status();
+  auto data = vault.OpenTable("dataset_data", store::Owner::kTenantFirst);
+  if (!data.ok()) return data.status();
+  return std::unique_ptr<DatasetService>(
+      new DatasetService(vault, audit, tenancy, clock, Tables{meta.value(), data.value()}));
+}
+
+audit::Fields DatasetService::Fields(const tenancy::Actor& actor, std::string_view tenant,
+                                     std::string_view action, std::string_view target,
+                                     std::string outcome) const {
+  audit::Fields f;
+  f.time = clock_.Now();
+  f.actor = actor.name;
+  f.source = actor.source;
+  f.tenant = tenant;
+  f.action = action;
+  f.target = target;
+  f.outcome = std::move(outcome);
+  return f;
+}
+
+Status DatasetService::Refuse(const tenancy::Actor& actor, std::string_view tenant,
+                              std::string_view action, std::string_view target, Status why) {
+  const bool printable = why.code() != "invalid_name";
+  if (Status a = audit_.Append(Fields(actor, printable ? tenant : "", action,
+                                      printable ? target : "(invalid name)",
+                                      audit::ErrorOutcome(why.code())));
+      !a.ok()) {
+    return a;  // an operation that cannot be audited is not done either
+  }
+  return why;
+}
+
+Result<DatasetService::Where> DatasetService::Locate(std::string_view tenant,
+                                                     std::string_view project) const {
+  std::vector<tenancy::ProjectInfo> projects;
+  auto t = tenancy_.ShowTenant(tenant, &projects);
+  if (!t.ok()) return t.status();
+  for (const auto& p : projects) {
+    if (FoldName(p.name) == FoldName(project)) {
+      return Where{t.value().id, p.id, t.value().name, p.name};
+    }
+  }
+  return Status::Error("not_found", "project '" + t.value().name + "/" + std::string(project) +
+                                        "' does not exist");
+}
+
+Result<std::vector<DatasetInfo>> DatasetService::Scan(const store::ReadTxn& txn,
+                                                      const Where& where) const {
+  std::vector<DatasetInfo> out;
+  const std::string prefix = KeyBuilder().U64(where.tenant).U64(where.project).Build();
+  Status s = vault_.Scan(txn, t_.meta, prefix,
+                         [&](std::string_view key, std::string_view plain, bool*) -> Status {
+                           KeyReader r(key.substr(16));
+                           auto info = DecodeMeta(r.U64().value_or(0), plain);
+                           if (!info.ok()) return info.status();
+                           info.value().tenant = where.tenant_name;
+                           info.value().project = where.project_name;
+                           out.push_back(std::move(info).value());
+                           return Status::Ok();
+                         });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<ImportResult> DatasetService::Import(const tenancy::Actor& actor,
+                                            const ImportRequest& request) {
+  auto parts = tenancy::ParsePath(request.path, 2);
+  if (!parts.ok()) return Refuse(actor, "", kImport, "", parts.status());
+  const std::string& tenant = parts.value()[0];
+  const std::string target = request.path + "/" + request.name;
+  if (Status s = tenancy::ValidateName(tenancy::Kind::kDataset, request.name); !s.ok()) {
+    return Refuse(actor, tenant, kImport, "", s);
+  }
+  auto where = Locate(tenant, parts.value()[1]);
+  if (!where.ok()) return Refuse(actor, tenant, kImport, target, where.status());
+  const Where& w = where.value();
+
+  // Parse and check everything before touching the store.
+  auto table = ReadCsv(request.csv);
+  if (!table.ok()) return Refuse(actor, w.tenant_name, kImport, target, table.status());
+  ImportResult result;
+  result.inferred = !request.schema;
+  Result<Schema> schema = request.schema
+                              ? ParseSchema(*request.schema, "schema")
+                              : InferSchema(table.value(), request.inputs, request.outputs);
+  if (!schema.ok()) return Refuse(actor, w.tenant_name, kImport, target, schema.status());
+  auto made = MakeDataset(table.value(), schema.value(), request.options);
+  if (!made.ok()) return Refuse(actor, w.tenant_name, kImport, target, made.status());
+  const Dataset& data = made.value().dataset;
+  result.report = made.value().report;
+
+  auto id = NewId();
+  if (!id.ok()) return id.status();
+  DatasetInfo& info = result.info;
+  info.id = id.value();
+  info.tenant = w.tenant_name;
+  info.project = w.project_name;
+  info.name = request.name;
+  info.hash = ContentHash(data);
+  info.source = request.source;
+  info.rows = data.row_count();
+  info.created = std::chrono::floor<std::chrono::milliseconds>(clock_.Now());
+  info.created_by = actor.name;
+  info.schema = data.schema;
+  info.stats = Stats(data);
+  info.report = result.report.ToString();
+
+  Status refused;
+  Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
+    refused = Status::Ok();
+    result.existing = false;
+    auto existing = Scan(txn, w);
+    if (!existing.ok()) return existing.status();
+    for (const DatasetInfo& e : existing.value()) {
+      if (e.hash == info.hash) {  // the same data: recognised, nothing stored
+        result.info = e;
+        result.existing = true;
+        return Status::Ok();
+      }
+      if (FoldName(e.name) == FoldName(info.name)) {
+        refused = Status::Error("exists", "dataset '" + w.tenant_name + "/" + w.project_name +
+                                              "/" + e.name +
+                                              "' already exists with other data (hash " +
+                                              e.hash.substr(0, 12) +
+                                              "); datasets are immutable: import under "
+                                              "another name, or delete it first");
+        return refused;
+      }
+    }
+    const std::string meta_key = KeyBuilder().U64(w.tenant).U64(w.project).U64(info.id).Build();
+    if (Status p = vault_.Put(txn, t_.meta, meta_key, w.tenant, EncodeMeta(info),
+                              store::PutMode::kNoOverwrite);
+        !p.ok()) {
+      return p;
+    }
+    for (uint32_t c = 0; c < data.columns.size(); ++c) {
+      const std::vector<double>& col = data.columns[c];
+      for (uint32_t k = 0; static_cast<size_t>(k) * kChunkRows < col.size(); ++k) {
+        const size_t begin = static_cast<size_t>(k) * kChunkRows;
+        const size_t n = std::min<size_t>(kChunkRows, col.size() - begin);
+        const std::string_view bytes(reinterpret_cast<const char*>(col.data() + begin),
+                                     n * sizeof(double));
+        if (Status p = vault_.Put(txn, t_.data, ChunkKey(w.tenant, info.id, c, k), w.tenant,
+                                  bytes, store::PutMode::kNoOverwrite);
+            !p.ok()) {
+          return p;
+        }
+      }
+    }
+    auto f = Fields(actor, w.tenant_name, kImport, target, std::string(audit::kOutcomeOk));
+    f.details = std::to_string(info.rows) + " rows, " + std::to_string(data.columns.size()) +
+                " columns, hash " + info.hash.substr(0, 12);
+    return a.Append(f);
+  });
+  if (!s.ok()) {
+    if (!refused.ok()) return Refuse(actor, w.tenant_name, kImport, target, refused);
+    return s;
+  }
+  return result;
+}
+
+Result<std::vector<DatasetInfo>> DatasetService::List(std::string_view path) const {
+  auto parts = tenancy::ParsePath(path, 2);
+  if (!parts.ok()) return parts.status();
+  auto where = Locate(parts.value()[0], parts.value()[1]);
+  if (!where.ok()) return where.status();
+  std::vector<DatasetInfo> out;
+  Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    auto all = Scan(txn, where.value());
+    if (!all.ok()) return all.status();
+    out = std::move(all).value();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  std::sort(out.begin(), out.end(), [](const DatasetInfo& a, const DatasetInfo& b) {
+    return FoldName(a.name) < FoldName(b.name);
+  });
+  return out;
+}
+
+Result<DatasetInfo> DatasetService::Find(std::string_view path, Where* where) const {
+  auto parts = tenancy::ParsePath(path.substr(0, path.rfind('/')), 2);
+  if (path.find('/') == std::string_view::npos || !parts.ok()) {
+    return Status::Error("invalid_name", "'" + std::string(path.substr(0, 200)) +
+                                             "' is not of the form TENANT/PROJECT/DATASET");
+  }
+  const std::string_view name = path.substr(path.rfind('/') + 1);
+  if (Status s = tenancy::ValidateName(tenancy::Kind::kDataset, name); !s.ok()) return s;
+  auto w = Locate(parts.value()[0], parts.value()[1]);
+  if (!w.ok()) return w.status();
+  *where = w.value();
+  auto all = List(parts.value()[0] + "/" + parts.value()[1]);
+  if (!all.ok()) return all.status();
+  for (DatasetInfo& d : all.value()) {
+    if (FoldName(d.name) == FoldName(name)) return std::move(d);
+  }
+  return Status::Error("not_found", "dataset '" + w.value().tenant_name + "/" +
+                                        w.value().project_name + "/" + std::string(name) +
+                                        "' does not exist");
+}
+
+Result<DatasetInfo> DatasetService::Show(std::string_view path) const {
+  Where where;
+  return Find(path, &where);
+}
+
+Result<Dataset> DatasetService::Load(std::string_view path) const {
+  Where where;
+  auto info = Find(path, &where);
+  if (!info.ok()) return info.status();
+  Dataset d;
+  d.schema = info.value().schema;
+  d.columns.resize(d.schema.columns.size());
+  const uint64_t rows = info.value().rows;
+  Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    for (uint32_t c = 0; c < d.columns.size(); ++c) {
+      std::vector<double>& col = d.columns[c];
+      col.resize(rows);
+      for (uint32_t k = 0; static_cast<uint64_t>(k) * kChunkRows < rows; ++k) {
+        const size_t begin = static_cast<size_t>(k) * kChunkRows;
+        const size_t n = std::min<size_t>(kChunkRows, rows - begin);
+        auto got = vault_.Get(txn, t_.data, ChunkKey(where.tenant, info.value().id, c, k),
+                              where.tenant);
+        if (!got.ok()) return got.status();
+        if (!got.value() || got.value()->size() != n * sizeof(double)) {
+          return Status::Error("corrupt", "dataset " + std::string(path) + ": column " +
+                                              std::to_string(c) + " chunk " + std::to_string(k) +
+                                              " is missing or has the wrong size");
+        }
+        std::memcpy(col.data() + begin, got.value()->data(), n * sizeof(double));
+      }
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return d;
+}
+
+Result<DatasetInfo> DatasetService::Delete(const tenancy::Actor& actor, std::string_view path,
+                                           bool /*force*/) {
+  Where where;
+  auto info = Find(path, &where);
+  if (!info.ok()) {
+    const std::string tenant(path.substr(0, path.find('/')));
+    return Refuse(actor, info.status().code() == "invalid_name" ? "" : tenant, kDelete,
+                  std::string(path.substr(0, 200)), info.status());
+  }
+  const DatasetInfo& d = info.value();
+  const std::string target = d.tenant + "/" + d.project + "/" + d.name;
+  Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
+    auto gone = txn.Delete(t_.meta.dbi, KeyBuilder().U64(where.tenant).U64(where.project)
+                                            .U64(d.id).Build());
+    if (!gone.ok()) return gone.status();
+    if (!gone.value()) return Status::Error("not_found", "dataset '" + target + "' does not exist");
+    auto chunks = txn.DeletePrefix(t_.data.dbi, KeyBuilder().U64(where.tenant).U64(d.id).Build());
+    if (!chunks.ok()) return chunks.status();
+    auto f = Fields(actor, d.tenant, kDelete, target, std::string(audit::kOutcomeOk));
+    f.details = std::to_string(d.rows) + " rows, hash " + d.hash.substr(0, 12);
+    return a.Append(f);
+  });
+  if (!s.ok()) {
+    if (s.code() == "not_found") return Refuse(actor, d.tenant, kDelete, target, s);
+    return s;
+  }
+  return d;
+}
+
+}  // namespace sigmad::dataset
