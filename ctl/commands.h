@@ -70,6 +70,20 @@ int CmdAuditExport(const GlobalOptions& g, const std::string& since, const std::
 
 // Policies (policy.cpp). validate reads the files itself: no daemon is needed.
 int CmdPolicyValidate(const GlobalOptions& g, const std::vector<std::string>& paths);
+
+// Datasets (dataset.cpp). `project` is TENANT/PROJECT, `path` TENANT/PROJECT/DATASET.
+struct DatasetImportArgs {
+  std::string project, name, file, schema_file;
+  std::vector<std::string> inputs, outputs;
+  std::string on_error = "reject";
+};
+int CmdDatasetImport(const GlobalOptions& g, const DatasetImportArgs& args);
+int CmdDatasetList(const GlobalOptions& g, const std::string& project);
+// With `schema_only`, just the dataset's schema as YAML (an input for --schema).
+int CmdDatasetShow(const GlobalOptions& g, const std::string& path, bool schema_only);
+// To standard output, or to `output` (written whole or not at all).
+int CmdDatasetExport(const GlobalOptions& g, const std::string& path, const std::string& output);
+int CmdDatasetDelete(const GlobalOptions& g, const std::string& path, bool force);
 // The active set (version 0) or version N, files verbatim; the versions so far.
 int CmdPolicyShow(const GlobalOptions& g, uint64_t version);
 int CmdPolicyHistory(const GlobalOptions& g);

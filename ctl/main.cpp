@@ -128,6 +128,47 @@ int main(int argc, char** argv) {
   exp->add_option("--format", format, "jsonl (default) or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}));
 
+  DatasetImportArgs import;
+  std::string export_output;
+  auto* dataset = group("dataset", "import, list, show, export and delete a project's datasets");
+  auto* imp = verb(dataset, "import",
+                   "import a CSV file (RFC 4180, UTF-8, header row) as a dataset; every bad "
+                   "row is reported as 'row R, column C: value \"V\": reason'",
+                   nullptr, nullptr, [&] { return CmdDatasetImport(g, import); });
+  imp->add_option("PROJECT", import.project, "TENANT/PROJECT")->required();
+  imp->add_option("NAME", import.name, "the dataset's name")->required();
+  imp->add_option("--file", import.file, "the CSV file")->type_name("PATH")->required();
+  auto* schema_opt = imp->add_option("--schema", import.schema_file,
+                                     "a YAML schema naming each column's role, type, unit, "
+                                     "range and missing-value rule")
+                         ->type_name("PATH");
+  auto* inputs_opt = imp->add_option("--inputs", import.inputs,
+                                     "without --schema: the input columns (types are inferred)")
+                         ->delimiter(',')
+                         ->type_name("COL,...");
+  auto* outputs_opt = imp->add_option("--outputs", import.outputs,
+                                      "without --schema: the output columns")
+                          ->delimiter(',')
+                          ->type_name("COL,...");
+  schema_opt->excludes(inputs_opt)->excludes(outputs_opt);
+  imp->add_option("--on-error", import.on_error,
+                  "reject (default): store nothing if any row is bad; skip: store the good rows "
+                  "and report the others")
+      ->check(CLI::IsMember({"reject", "skip"}));
+  verb(dataset, "list", "list a project's datasets", "PROJECT", "TENANT/PROJECT",
+       [&] { return CmdDatasetList(g, path); });
+  bool schema_only = false;
+  verb(dataset, "show", "show a dataset: shape, schema and per-column statistics", "DATASET",
+       "TENANT/PROJECT/DATASET", [&] { return CmdDatasetShow(g, path, schema_only); })
+      ->add_flag("--schema", schema_only, "print only its schema, as YAML for --schema");
+  verb(dataset, "export", "write a dataset back as CSV", "DATASET", "TENANT/PROJECT/DATASET",
+       [&] { return CmdDatasetExport(g, path, export_output); })
+      ->add_option("--output", export_output, "write to this file instead of standard output")
+      ->type_name("PATH");
+  verb(dataset, "delete", "delete a dataset", "DATASET", "TENANT/PROJECT/DATASET",
+       [&] { return CmdDatasetDelete(g, path, force); })
+      ->add_flag("--force", force, "delete even if models depend on it");
+
   std::vector<std::string> policy_paths;
   auto* policy = group("policy", "check and manage the declarative security policies");
   verb(policy, "validate",

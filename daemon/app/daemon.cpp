@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/dataset_methods.h"
 #include "app/methods.h"
 #include "app/notify.h"
 #include "app/state_dir.h"
@@ -295,6 +296,12 @@ int SigmadApp::Serve(const Config& loaded) {
     return kExitFailure;
   }
   LoadPolicies(*policies.value(), config.policies_dir);
+  auto datasets =
+      dataset::DatasetService::Open(*vault.value(), *audit_log.value(), *tenancy.value(), clock_);
+  if (!datasets.ok()) {
+    log.error("datasets: " + datasets.status().message());
+    return kExitFailure;
+  }
   log.information("store " + store_dir.string() + " open; audit log at sequence " +
                   std::to_string(audit_log.value()->last_seq()));
 
@@ -358,6 +365,7 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterStoreMethods(dispatcher, *vault.value(), *audit_log.value());
   RegisterKeyMethods(dispatcher, key_service);
   RegisterPolicyMethods(dispatcher, *policies.value());
+  RegisterDatasetMethods(dispatcher, *datasets.value(), clock_);
 
   // The policy's enforcement points: now for the active version, then on every
   // activation (SIGHUP, apply, rollback).
