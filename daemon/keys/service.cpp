@@ -260,10 +260,10 @@ bool KeyService::RewrapBatch(uint64_t tenant, store::Vault::RewrapPosition at) {
       p.error = s.message();
       failed_.insert(tenant);
     } else {
-      p.resealed += resealed;
-      p.done = done;
+      p.resealed += resealed;  // done is published below, once the job is audited
     }
     snapshot = p;
+    snapshot.done = s.ok() && done;
     cv_.notify_all();
   }
   auto& log = log::For("keys");
@@ -292,6 +292,9 @@ bool KeyService::RewrapBatch(uint64_t tenant, store::Vault::RewrapPosition at) {
       log.error("rewrap of " + owner + " finished but could not be audited: " + a.message());
     }
     log.information("rewrap of " + owner + " finished: " + *f.details);
+    std::lock_guard lock(mu_);
+    progress_[tenant].done = true;  // waiters see the job done only with its audit record
+    cv_.notify_all();
   }
   return s.ok() && !done;
 }
