@@ -84,6 +84,12 @@ int CmdDatasetShow(const GlobalOptions& g, const std::string& path, bool schema_
 // To standard output, or to `output` (written whole or not at all).
 int CmdDatasetExport(const GlobalOptions& g, const std::string& path, const std::string& output);
 int CmdDatasetDelete(const GlobalOptions& g, const std::string& path, bool force);
+
+// Jobs (job.cpp). `job wait` exits 0 only if the job succeeded.
+int CmdJobList(const GlobalOptions& g);
+int CmdJobShow(const GlobalOptions& g, const std::string& id);
+int CmdJobCancel(const GlobalOptions& g, const std::string& id);
+int CmdJobWait(const GlobalOptions& g, const std::string& id);
 // The active set (version 0) or version N, files verbatim; the versions so far.
 int CmdPolicyShow(const GlobalOptions& g, uint64_t version);
 int CmdPolicyHistory(const GlobalOptions& g);

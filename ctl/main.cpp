@@ -169,6 +169,15 @@ int main(int argc, char** argv) {
        [&] { return CmdDatasetDelete(g, path, force); })
       ->add_flag("--force", force, "delete even if models depend on it");
 
+  auto* job = group("job", "follow and cancel long work (model training)");
+  verb(job, "list", "list jobs, newest first", nullptr, nullptr, [&] { return CmdJobList(g); });
+  verb(job, "show", "show a job: state, progress, timings, error", "ID", "job id",
+       [&] { return CmdJobShow(g, path); });
+  verb(job, "cancel", "cancel a job (a running one stops within one epoch)", "ID", "job id",
+       [&] { return CmdJobCancel(g, path); });
+  verb(job, "wait", "wait for a job to end, showing its progress; exit 0 only if it succeeded",
+       "ID", "job id", [&] { return CmdJobWait(g, path); });
+
   std::vector<std::string> policy_paths;
   auto* policy = group("policy", "check and manage the declarative security policies");
   verb(policy, "validate",

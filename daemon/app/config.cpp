@@ -285,6 +285,11 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
          check.Int(v, p, 1, 600, &c.drain_timeout_seconds);
        }}};
 
+  std::map<std::string, Checker::FieldFn> jobs_fields = {
+      {"workers", [&](const YAML::Node& v, const std::string& p) {
+         check.Int(v, p, 1, 64, &c.jobs.workers);
+       }}};
+
   std::map<std::string, Checker::FieldFn> top = {
       {"state_dir",
        [&](const YAML::Node& v, const std::string& p) {
@@ -302,6 +307,8 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
        [&](const YAML::Node& v, const std::string& p) { check.Mapping(v, p, shutdown_fields); }},
       {"keys",
        [&](const YAML::Node& v, const std::string& p) { check.Mapping(v, p, keys_fields); }},
+      {"jobs",
+       [&](const YAML::Node& v, const std::string& p) { check.Mapping(v, p, jobs_fields); }},
   };
 
   check.Mapping(root, "", top);

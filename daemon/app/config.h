@@ -24,6 +24,10 @@ struct ControlConfig {
   long long max_request_bytes = 16LL << 20;  // one request line, newline excluded
 };
 
+struct JobsConfig {
+  int workers = 1;  // jobs (model training) run at once; more wait in the queue
+};
+
 struct Config {
   std::filesystem::path state_dir = "/var/lib/sigmad";
   // The master key (KEK) when systemd passes no credential "master-key"
@@ -31,6 +35,7 @@ struct Config {
   std::filesystem::path master_key_file = "/etc/sigmad/master.key";
   log::Level log_level = log::Level::kInfo;
   ControlConfig control;
+  JobsConfig jobs;
   int drain_timeout_seconds = 30;  // SIGTERM waits this long for in-flight requests
   // The policy set loaded on start and SIGHUP. Dev mode: DIR/policies.d.
   std::filesystem::path policies_dir = "/etc/sigmad/policies.d";

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/dataset_methods.h"
+#include "app/job_methods.h"
 #include "app/methods.h"
 #include "app/notify.h"
 #include "app/state_dir.h"
@@ -57,6 +58,7 @@ std::vector<std::string> RestartOnlyChanges(const Config& a, const Config& b) {
       "control.idle_timeout_seconds");
   cmp(a.control.max_clients != b.control.max_clients, "control.max_clients");
   cmp(a.control.max_request_bytes != b.control.max_request_bytes, "control.max_request_bytes");
+  cmp(a.jobs.workers != b.jobs.workers, "jobs.workers");
   return out;
 }
 
@@ -302,6 +304,13 @@ int SigmadApp::Serve(const Config& loaded) {
     log.error("datasets: " + datasets.status().message());
     return kExitFailure;
   }
+  // Marks jobs an earlier process left unfinished as interrupted, then starts workers.
+  auto jobs = jobs::JobService::Open(*vault.value(), *audit_log.value(), clock_,
+                                     config.jobs.workers);
+  if (!jobs.ok()) {
+    log.error("jobs: " + jobs.status().message());
+    return kExitFailure;
+  }
   log.information("store " + store_dir.string() + " open; audit log at sequence " +
                   std::to_string(audit_log.value()->last_seq()));
 
@@ -366,6 +375,7 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterKeyMethods(dispatcher, key_service);
   RegisterPolicyMethods(dispatcher, *policies.value());
   RegisterDatasetMethods(dispatcher, *datasets.value(), clock_);
+  RegisterJobMethods(dispatcher, *jobs.value());
 
   // The policy's enforcement points: now for the active version, then on every
   // activation (SIGHUP, apply, rollback).
@@ -443,6 +453,9 @@ int SigmadApp::Serve(const Config& loaded) {
   const control::ServerStats st = server.Stats();
   notify::Stopping("Draining " + std::to_string(st.active) + " client connection(s)");
   server.BeginDrain();
+  // Running jobs stop at their next check and are recorded interrupted; job.wait calls
+  // return, so they do not hold up the drain.
+  jobs.value()->Stop();
   log.information("control socket closed; waiting up to " +
                   std::to_string(config.drain_timeout_seconds) + "s for " +
                   std::to_string(server.Stats().active) + " connection(s) to finish");

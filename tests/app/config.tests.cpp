@@ -171,7 +171,7 @@ TEST_CASE("config: each kind of error is reported at its position", "[app][confi
   SECTION("unknown and duplicate keys") {
     const ErrorCase cases[] = {
         {"unknown top-level key", "log:\n  level: info\nbogus: 1\n",
-         "f.yaml:3:1: unknown key 'bogus' (known keys: control, keys, log, shutdown, state_dir)"},
+         "f.yaml:3:1: unknown key 'bogus' (known keys: control, jobs, keys, log, shutdown, state_dir)"},
         {"unknown key in control", "control:\n  max_clients: 2\n  bogus: 1\n",
          "f.yaml:3:3: unknown key 'control.bogus' (known keys in 'control': " + kControlKeys +
              ")"},
@@ -422,7 +422,7 @@ TEST_CASE("config: every error in a file is reported, in file order", "[app][con
       "'10'",
       "f.yaml:9:3: duplicate key 'control.max_clients'",
       "f.yaml:11:26: 'shutdown.drain_timeout_seconds' must be between 1 and 600, got 9999",
-      "f.yaml:12:1: unknown key 'extra' (known keys: control, keys, log, shutdown, state_dir)",
+      "f.yaml:12:1: unknown key 'extra' (known keys: control, jobs, keys, log, shutdown, state_dir)",
   };
   CHECK(r.errors == want);
   CHECK_FALSE(r.ok());
@@ -462,7 +462,7 @@ TEST_CASE("config: LoadConfigFile reads a file and names it in messages", "[app]
     const LoadResult r = LoadConfigFile(file, Config{});
     REQUIRE(r.errors.size() == 1);
     CHECK(r.errors[0] == file.string() +
-                             ":3:1: unknown key 'nope' (known keys: control, keys, log, shutdown, "
+                             ":3:1: unknown key 'nope' (known keys: control, jobs, keys, log, shutdown, "
                              "state_dir)");
   }
   SECTION("an empty file yields the defaults") {
@@ -533,4 +533,18 @@ TEST_CASE("config: keys.master_key_file", "[app][config]") {
     CHECK(r.errors[0] == "f.yaml:2:20: 'keys.master_key_file' cannot be set here: in dev mode "
                          "the master key is DIR/master.key");
   }
+}
+
+TEST_CASE("config: jobs.workers", "[app][config]") {
+  const LoadResult defaults = ParseConfig("", "f.yaml", Config{}, LoadOptions{});
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config.jobs.workers == 1);
+  const LoadResult set = ParseConfig("jobs:\n  workers: 2\n", "f.yaml", Config{}, LoadOptions{});
+  REQUIRE(set.ok());
+  CHECK(set.config.jobs.workers == 2);
+  const LoadResult bad =
+      ParseConfig("jobs:\n  workers: 0\n  queue: 3\n", "f.yaml", Config{}, LoadOptions{});
+  REQUIRE(bad.errors.size() == 2);
+  CHECK(bad.errors[0] == "f.yaml:2:12: 'jobs.workers' must be between 1 and 64, got 0");
+  CHECK_THAT(bad.errors[1], Catch::StartsWith("f.yaml:3:3: unknown key 'jobs.queue'"));
 }
