@@ -3,7 +3,11 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -74,6 +78,11 @@ void PrintColumns(const Object::Ptr& d) {
 }  // namespace
 
 int CmdDatasetImport(const GlobalOptions& g, const DatasetImportArgs& a) {
+  // What the daemon would refuse anyway is refused before the file is sent.
+  if (a.schema_file.empty() && (a.inputs.empty() || a.outputs.empty())) {
+    std::cerr << "sigmactl: dataset import needs --schema, or both --inputs and --outputs\n";
+    return kExitUsage;
+  }
   auto csv = ReadWhole("the CSV file", a.file);
   if (!csv.ok()) return ReportFailure(csv.status());
   std::optional<std::string> schema;
@@ -183,29 +192,53 @@ int CmdDatasetShow(const GlobalOptions& g, const std::string& path, bool schema_
 }
 
 int CmdDatasetExport(const GlobalOptions& g, const std::string& path, const std::string& output) {
-  // To a temporary file beside --output, renamed into place only when complete.
-  const std::string tmp = output.empty() ? "" : output + ".part";
-  std::ofstream file;
-  if (!tmp.empty()) {
-    file.open(tmp, std::ios::binary | std::ios::trunc);
-    if (!file) return ReportFailure(Status::Error("io", "cannot write " + tmp));
+  // To a new temporary file (mode 0600: it holds customer data) beside --output,
+  // renamed into place only when complete.
+  std::string tmp;
+  int fd = -1;
+  if (!output.empty()) {
+    const size_t slash = output.rfind('/');
+    tmp = (slash == std::string::npos ? std::string() : output.substr(0, slash + 1)) +
+          ".sigmactl-export-XXXXXX";
+    fd = mkstemp(tmp.data());
+    if (fd < 0) {
+      return ReportFailure(Status::Error("io", "cannot create a file beside " + output + ": " +
+                                                   std::strerror(errno)));
+    }
   }
-  std::ostream& out = tmp.empty() ? std::cout : file;
+  size_t written = 0;
+  bool write_failed = false;
   auto r = CallDaemon(g, "dataset.export", PathParams(path), [&](const Var& p) {
     auto o = p.extract<Object::Ptr>();
-    if (o->has("chunk")) out << o->getValue<std::string>("chunk");
-  });
-  out.flush();
-  if (!r.ok() || !out) {
-    if (!tmp.empty()) std::remove(tmp.c_str());
-    return ReportFailure(r.ok() ? Status::Error("io", "cannot write " + tmp) : r.status());
-  }
-  if (!tmp.empty()) {
-    file.close();
-    if (std::rename(tmp.c_str(), output.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      return ReportFailure(Status::Error("io", "cannot rename " + tmp + " to " + output));
+    if (!o->has("chunk")) return;
+    const std::string chunk = o->getValue<std::string>("chunk");
+    written += chunk.size();
+    if (fd < 0) {
+      std::cout << chunk;
+      return;
     }
+    for (size_t at = 0; at < chunk.size() && !write_failed;) {
+      const ssize_t n = write(fd, chunk.data() + at, chunk.size() - at);
+      if (n < 0 && errno == EINTR) continue;
+      write_failed = n <= 0;
+      at += n > 0 ? static_cast<size_t>(n) : 0;
+    }
+  });
+  std::cout.flush();
+  const bool complete = r.ok() && !write_failed &&
+                        r->extract<Object::Ptr>()->optValue<Poco::UInt64>("bytes", 0) == written;
+  if (fd >= 0) {
+    const bool synced = fsync(fd) == 0;
+    close(fd);
+    if (!complete || !synced || std::rename(tmp.c_str(), output.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      if (!r.ok()) return ReportFailure(r.status());
+      return ReportFailure(Status::Error("io", "cannot write " + output + " (nothing written)"));
+    }
+  } else if (!r.ok()) {
+    return ReportFailure(r.status());
+  } else if (!complete) {
+    return ReportFailure(Status::Error("io", "the export ended early"));
   }
   auto v = r->extract<Object::Ptr>();
   std::cerr << "exported " << Str(v, "rows") << " rows (" << Str(v, "bytes") << " bytes)"

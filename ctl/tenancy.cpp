@@ -106,7 +106,9 @@ int CmdProjectDelete(const GlobalOptions& g, const std::string& path, bool force
   params->set("force", force);
   return Run(g, "project.delete", params, [](const Object::Ptr& r) {
     std::cout << "deleted project " << Str(r, "path") << " and "
-              << Plural(Str(r, "tasks_deleted"), "task") << '\n';
+              << Plural(Str(r, "tasks_deleted"), "task");
+    if (Str(r, "data_deleted") != "0") std::cout << ", " << Plural(Str(r, "data_deleted"), "dataset");
+    std::cout << '\n';
   });
 }
 

@@ -13,6 +13,7 @@
 #include "app/params.h"
 #include "common/time_format.h"
 #include "crypto/digest.h"
+#include "dataset/values.h"
 
 namespace sigmad::app {
 namespace {
@@ -33,6 +34,14 @@ class Uploads {
   Result<std::pair<std::string, size_t>> Append(const std::string& id, std::string bytes) {
     std::lock_guard lock(mu_);
     Expire();
+    if (auto it = parts_.find(id); it != parts_.end() &&
+                                   it->second.bytes.size() + bytes.size() > kMaxImportBytes) {
+      total_ -= it->second.bytes.size();
+      parts_.erase(it);
+      return Status::Error("too_large", "a dataset file may have at most " +
+                                            std::to_string(kMaxImportBytes >> 20) +
+                                            " MiB; the upload was dropped");
+    }
     if (total_ + bytes.size() > kMaxUploadBytes) {
       return Status::Error("too_large", "uploads in progress would hold more than " +
                                             std::to_string(kMaxUploadBytes >> 20) +
@@ -52,7 +61,7 @@ class Uploads {
     }
     Part& p = parts_[key];
     total_ += bytes.size();
-    p.bytes += bytes;
+    p.bytes.append(bytes);
     p.touched = clock_.Monotonic();
     return std::make_pair(key, p.bytes.size());
   }
@@ -95,17 +104,26 @@ class Uploads {
   size_t total_ = 0;                   // GUARDED_BY(mu_)
 };
 
+// Strict RFC 4648 base64: groups of 4 of A-Z a-z 0-9 + /, '=' only as the padding of
+// the last group.
 Result<std::string> DecodeBase64(const std::string& name, const std::string& text) {
-  for (char c : text) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/' || c == '=';
-    if (!ok) return BadParam(name, "must be base64 (A-Z a-z 0-9 + / =)");
+  const size_t pad = text.size() - std::min(text.size(), text.find_last_not_of('=') + 1);
+  bool ok = text.size() % 4 == 0 && pad <= 2;
+  for (size_t i = 0; ok && i < text.size() - pad; ++i) {
+    const char c = text[i];
+    ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         c == '+' || c == '/';
   }
-  std::istringstream in(text);
-  Poco::Base64Decoder decoder(in);
-  std::string out((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
-  if (decoder.bad()) return BadParam(name, "is not valid base64");
-  return out;
+  if (!ok) return BadParam(name, "must be base64: groups of four of A-Z a-z 0-9 + /, "
+                                 "padded with '=' at the end only");
+  try {
+    std::istringstream in(text);
+    Poco::Base64Decoder decoder(in);
+    return std::string((std::istreambuf_iterator<char>(decoder)),
+                       std::istreambuf_iterator<char>());
+  } catch (const Poco::Exception& e) {
+    return BadParam(name, "is not valid base64: " + e.displayText());
+  }
 }
 
 Object::Ptr InfoJson(const dataset::DatasetInfo& d) {
@@ -159,14 +177,18 @@ R Import(const control::Call& call, dataset::DatasetService& svc, Uploads& uploa
       !s.ok()) {
     return s;
   }
+  // The upload is taken first, so that it is dropped whatever else is wrong.
+  auto upload = RequiredString(call, "upload");
+  if (!upload.ok()) return upload.status();
+  auto csv = uploads.Take(upload.value());
+  if (!csv.ok()) return csv.status();
   dataset::ImportRequest req;
+  req.csv = std::move(csv).value();
   for (auto [name, slot] : {std::pair{"path", &req.path}, std::pair{"name", &req.name}}) {
     auto v = RequiredString(call, name);
     if (!v.ok()) return v.status();
     *slot = v.value();
   }
-  auto upload = RequiredString(call, "upload");
-  if (!upload.ok()) return upload.status();
   auto source = OptString(call, "source");
   if (!source.ok()) return source.status();
   req.source = source.value();
@@ -192,12 +214,9 @@ R Import(const control::Call& call, dataset::DatasetService& svc, Uploads& uploa
   if (on_error.value() == "skip") {
     req.options.on_error = dataset::OnError::kSkip;
   } else if (on_error.value() != "reject") {
-    return BadParam("on_error", "must be reject or skip, got '" + on_error.value().substr(0, 32) +
-                                    "'");
+    return BadParam("on_error", "must be reject or skip, got '" +
+                                    dataset::Printable(on_error.value(), 32) + "'");
   }
-  auto csv = uploads.Take(upload.value());
-  if (!csv.ok()) return csv.status();
-  req.csv = std::move(csv).value();
   auto r = svc.Import(ActorOf(call), req);
   if (!r.ok()) return r.status();
   Object::Ptr o = NewObject();
@@ -226,10 +245,19 @@ R Export(const control::Call& call, const dataset::DatasetService& svc) {
   auto d = svc.Load(path.value());
   if (!d.ok()) return d.status();
   const std::string csv = dataset::ExportCsv(d.value());
-  for (size_t at = 0; at < csv.size(); at += kExportChunkBytes) {
+  // Chunks end at a line end (a record's, or one inside a quoted field), so that no
+  // UTF-8 character is cut in two: JSON strings must be whole text.
+  for (size_t at = 0; at < csv.size();) {
+    size_t end = csv.size();
+    if (csv.size() - at > kExportChunkBytes) {
+      size_t nl = csv.rfind('\n', at + kExportChunkBytes - 1);
+      if (nl == std::string::npos || nl < at) nl = csv.find('\n', at + kExportChunkBytes);
+      if (nl != std::string::npos) end = nl + 1;
+    }
     Object::Ptr p = NewObject();
-    p->set("chunk", csv.substr(at, kExportChunkBytes));
+    p->set("chunk", csv.substr(at, end - at));
     if (!call.Progress(p)) return Status::Error("cancelled", "client went away");
+    at = end;
   }
   Object::Ptr o = NewObject();
   o->set("rows", static_cast<Poco::UInt64>(d.value().row_count()));

@@ -51,6 +51,7 @@ Object::Ptr DeletedJson(const tenancy::Deleted& d) {
   Object::Ptr o = NewObject();
   o->set("path", d.path);
   o->set("tasks_deleted", static_cast<Poco::UInt64>(d.tasks_deleted));
+  o->set("data_deleted", static_cast<Poco::UInt64>(d.data_deleted));
   return o;
 }
 

@@ -13,6 +13,7 @@
 
 #include "crypto/digest.h"
 #include "store/keys.h"
+#include "dataset/values.h"
 #include "tenancy/names.h"
 
 namespace sigmad::dataset {
@@ -60,15 +61,20 @@ std::vector<ColumnStats> Stats(const Dataset& d) {
     if (v.empty()) continue;
     s.min = *std::min_element(v.begin(), v.end());
     s.max = *std::max_element(v.begin(), v.end());
-    // Welford: stable for large, nearly equal values.
+    // Welford over values scaled into [-1, 1], so that no step overflows even for
+    // values near the largest double; the sd may still be infinite when the values
+    // span nearly the whole range (stored as null).
+    const double scale = std::max(std::fabs(s.min), std::fabs(s.max));
+    if (scale == 0) continue;
     double mean = 0, m2 = 0;
     for (size_t i = 0; i < v.size(); ++i) {
-      const double delta = v[i] - mean;
+      const double x = v[i] / scale;
+      const double delta = x - mean;
       mean += delta / static_cast<double>(i + 1);
-      m2 += delta * (v[i] - mean);
+      m2 += delta * (x - mean);
     }
-    s.mean = mean;
-    s.sd = v.size() > 1 ? std::sqrt(m2 / static_cast<double>(v.size() - 1)) : 0;
+    s.mean = mean * scale;
+    s.sd = v.size() > 1 ? std::sqrt(m2 / static_cast<double>(v.size() - 1)) * scale : 0;
   }
   return out;
 }
@@ -90,10 +96,11 @@ std::string EncodeMeta(const DatasetInfo& info) {
   for (const ColumnStats& s : info.stats) {
     Object::Ptr so = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     if (s.level_counts.empty()) {
-      so->set("min", s.min);
-      so->set("max", s.max);
-      so->set("mean", s.mean);
-      so->set("sd", s.sd);
+      // JSON has no infinity: a statistic that overflowed is null.
+      for (auto [name, value] : {std::pair{"min", s.min}, std::pair{"max", s.max},
+                                 std::pair{"mean", s.mean}, std::pair{"sd", s.sd}}) {
+        so->set(name, std::isfinite(value) ? Poco::Dynamic::Var(value) : Poco::Dynamic::Var());
+      }
     } else {
       Array::Ptr counts = new Array;
       for (uint64_t n : s.level_counts) counts->add(static_cast<Poco::UInt64>(n));
@@ -135,10 +142,10 @@ Result<DatasetInfo> DecodeMeta(uint64_t id, std::string_view plain) {
           s.level_counts.push_back(n.convert<Poco::UInt64>());
         }
       } else {
-        s.min = so->getValue<double>("min");
-        s.max = so->getValue<double>("max");
-        s.mean = so->getValue<double>("mean");
-        s.sd = so->getValue<double>("sd");
+        for (auto [name, slot] : {std::pair{"min", &s.min}, std::pair{"max", &s.max},
+                                  std::pair{"mean", &s.mean}, std::pair{"sd", &s.sd}}) {
+          *slot = so->isNull(name) ? HUGE_VAL : so->getValue<double>(name);
+        }
       }
       info.stats.push_back(std::move(s));
     }
@@ -165,8 +172,14 @@ Result<std::unique_ptr<DatasetService>> DatasetService::Open(store::Vault& vault
   if (!meta.ok()) return meta.status();
   auto data = vault.OpenTable("dataset_data", store::Owner::kTenantFirst);
   if (!data.ok()) return data.status();
-  return std::unique_ptr<DatasetService>(
+  std::unique_ptr<DatasetService> svc(
       new DatasetService(vault, audit, tenancy, clock, Tables{meta.value(), data.value()}));
+  // A project's datasets go with it (project.delete --force), or keep it (without).
+  tenancy.AddProjectData("dataset", [p = svc.get()](store::WriteTxn& txn, uint64_t tenant,
+                                                    uint64_t project, bool remove) {
+    return p->RemoveUnder(txn, tenant, project, remove);
+  });
+  return svc;
 }
 
 audit::Fields DatasetService::Fields(const tenancy::Actor& actor, std::string_view tenant,
@@ -274,14 +287,25 @@ Result<ImportResult> DatasetService::Import(const tenancy::Actor& actor,
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
     refused = Status::Ok();
     result.existing = false;
+    // The project may have been deleted while the CSV was being parsed.
+    if (Status p = tenancy_.CheckProject(txn, w.tenant, w.project); !p.ok()) {
+      if (p.code() != "not_found") return p;
+      return refused = Status::Error("not_found", "project '" + w.tenant_name + "/" +
+                                                      w.project_name + "' does not exist");
+    }
     auto existing = Scan(txn, w);
     if (!existing.ok()) return existing.status();
+    // The same data first (whatever its name): recognised, nothing stored, audited.
     for (const DatasetInfo& e : existing.value()) {
-      if (e.hash == info.hash) {  // the same data: recognised, nothing stored
-        result.info = e;
-        result.existing = true;
-        return Status::Ok();
-      }
+      if (e.hash != info.hash) continue;
+      result.info = e;
+      result.existing = true;
+      auto f = Fields(actor, w.tenant_name, kImport, target, std::string(audit::kOutcomeOk));
+      f.details = "the same data as dataset " + e.name + " (hash " + e.hash.substr(0, 12) +
+                  "); nothing stored";
+      return a.Append(f);
+    }
+    for (const DatasetInfo& e : existing.value()) {
       if (FoldName(e.name) == FoldName(info.name)) {
         refused = Status::Error("exists", "dataset '" + w.tenant_name + "/" + w.project_name +
                                               "/" + e.name +
@@ -343,41 +367,56 @@ Result<std::vector<DatasetInfo>> DatasetService::List(std::string_view path) con
   return out;
 }
 
-Result<DatasetInfo> DatasetService::Find(std::string_view path, Where* where) const {
-  auto parts = tenancy::ParsePath(path.substr(0, path.rfind('/')), 2);
-  if (path.find('/') == std::string_view::npos || !parts.ok()) {
-    return Status::Error("invalid_name", "'" + std::string(path.substr(0, 200)) +
+Result<std::pair<DatasetService::Where, std::string>> DatasetService::Resolve(
+    std::string_view path) const {
+  const size_t slash = path.rfind('/');
+  auto parts = tenancy::ParsePath(path.substr(0, slash), 2);
+  if (slash == std::string_view::npos || !parts.ok()) {
+    return Status::Error("invalid_name", "'" + Printable(path, 200) +
                                              "' is not of the form TENANT/PROJECT/DATASET");
   }
-  const std::string_view name = path.substr(path.rfind('/') + 1);
+  const std::string name(path.substr(slash + 1));
   if (Status s = tenancy::ValidateName(tenancy::Kind::kDataset, name); !s.ok()) return s;
   auto w = Locate(parts.value()[0], parts.value()[1]);
   if (!w.ok()) return w.status();
-  *where = w.value();
-  auto all = List(parts.value()[0] + "/" + parts.value()[1]);
+  return std::make_pair(w.value(), name);
+}
+
+Result<DatasetInfo> DatasetService::FindIn(const store::ReadTxn& txn, const Where& where,
+                                           std::string_view name) const {
+  auto all = Scan(txn, where);
   if (!all.ok()) return all.status();
   for (DatasetInfo& d : all.value()) {
     if (FoldName(d.name) == FoldName(name)) return std::move(d);
   }
-  return Status::Error("not_found", "dataset '" + w.value().tenant_name + "/" +
-                                        w.value().project_name + "/" + std::string(name) +
-                                        "' does not exist");
+  return Status::Error("not_found", "dataset '" + where.tenant_name + "/" + where.project_name +
+                                        "/" + std::string(name) + "' does not exist");
 }
 
 Result<DatasetInfo> DatasetService::Show(std::string_view path) const {
-  Where where;
-  return Find(path, &where);
+  auto r = Resolve(path);
+  if (!r.ok()) return r.status();
+  Result<DatasetInfo> found = Status::Error("not_found", "");
+  Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    found = FindIn(txn, r.value().first, r.value().second);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return found;
 }
 
 Result<Dataset> DatasetService::Load(std::string_view path) const {
-  Where where;
-  auto info = Find(path, &where);
-  if (!info.ok()) return info.status();
+  auto r = Resolve(path);
+  if (!r.ok()) return r.status();
+  const Where& where = r.value().first;
   Dataset d;
-  d.schema = info.value().schema;
-  d.columns.resize(d.schema.columns.size());
-  const uint64_t rows = info.value().rows;
+  // The metadata and every chunk from one snapshot: a delete cannot come in between.
   Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
+    auto info = FindIn(txn, where, r.value().second);
+    if (!info.ok()) return info.status();
+    d.schema = info.value().schema;
+    d.columns.assign(d.schema.columns.size(), {});
+    const uint64_t rows = info.value().rows;
     for (uint32_t c = 0; c < d.columns.size(); ++c) {
       std::vector<double>& col = d.columns[c];
       col.resize(rows);
@@ -388,7 +427,7 @@ Result<Dataset> DatasetService::Load(std::string_view path) const {
                               where.tenant);
         if (!got.ok()) return got.status();
         if (!got.value() || got.value()->size() != n * sizeof(double)) {
-          return Status::Error("corrupt", "dataset " + std::string(path) + ": column " +
+          return Status::Error("corrupt", "dataset " + info.value().name + ": column " +
                                               std::to_string(c) + " chunk " + std::to_string(k) +
                                               " is missing or has the wrong size");
         }
@@ -401,32 +440,61 @@ Result<Dataset> DatasetService::Load(std::string_view path) const {
   return d;
 }
 
+Result<size_t> DatasetService::RemoveUnder(store::WriteTxn& txn, uint64_t tenant,
+                                           uint64_t project, bool remove) const {
+  std::vector<std::string> keys;
+  Status s = txn.ForEach(t_.meta.dbi, KeyBuilder().U64(tenant).U64(project).Build(),
+                         [&](std::string_view key, std::string_view, bool*) {
+                           keys.emplace_back(key);
+                           return Status::Ok();
+                         });
+  if (!s.ok()) return s;
+  if (!remove) return keys.size();
+  for (const std::string& key : keys) {
+    const uint64_t id = KeyReader(std::string_view(key).substr(16)).U64().value_or(0);
+    auto chunks = txn.DeletePrefix(t_.data.dbi, KeyBuilder().U64(tenant).U64(id).Build());
+    if (!chunks.ok()) return chunks.status();
+    auto gone = txn.Delete(t_.meta.dbi, key);
+    if (!gone.ok()) return gone.status();
+  }
+  return keys.size();
+}
+
 Result<DatasetInfo> DatasetService::Delete(const tenancy::Actor& actor, std::string_view path,
                                            bool /*force*/) {
-  Where where;
-  auto info = Find(path, &where);
-  if (!info.ok()) {
+  auto r = Resolve(path);
+  if (!r.ok()) {
+    const bool named = r.status().code() != "invalid_name";
     const std::string tenant(path.substr(0, path.find('/')));
-    return Refuse(actor, info.status().code() == "invalid_name" ? "" : tenant, kDelete,
-                  std::string(path.substr(0, 200)), info.status());
+    return Refuse(actor, named ? tenant : "", kDelete, named ? Printable(path, 200) : "",
+                  r.status());
   }
-  const DatasetInfo& d = info.value();
-  const std::string target = d.tenant + "/" + d.project + "/" + d.name;
+  const Where& where = r.value().first;
+  DatasetInfo d;
+  Status refused;
   Status s = audit_.Update([&](store::WriteTxn& txn, audit::AuditLog::Appender& a) -> Status {
+    refused = Status::Ok();
+    auto info = FindIn(txn, where, r.value().second);
+    if (!info.ok()) {
+      if (info.status().code() == "not_found") refused = info.status();
+      return info.status();
+    }
+    d = std::move(info).value();
     auto gone = txn.Delete(t_.meta.dbi, KeyBuilder().U64(where.tenant).U64(where.project)
                                             .U64(d.id).Build());
     if (!gone.ok()) return gone.status();
-    if (!gone.value()) return Status::Error("not_found", "dataset '" + target + "' does not exist");
     auto chunks = txn.DeletePrefix(t_.data.dbi, KeyBuilder().U64(where.tenant).U64(d.id).Build());
     if (!chunks.ok()) return chunks.status();
-    auto f = Fields(actor, d.tenant, kDelete, target, std::string(audit::kOutcomeOk));
+    auto f = Fields(actor, d.tenant, kDelete, d.tenant + "/" + d.project + "/" + d.name,
+                    std::string(audit::kOutcomeOk));
     f.details = std::to_string(d.rows) + " rows, hash " + d.hash.substr(0, 12);
     return a.Append(f);
   });
-  if (!s.ok()) {
-    if (s.code() == "not_found") return Refuse(actor, d.tenant, kDelete, target, s);
-    return s;
+  if (!refused.ok()) {
+    return Refuse(actor, where.tenant_name, kDelete,
+                  where.tenant_name + "/" + where.project_name + "/" + r.value().second, refused);
   }
+  if (!s.ok()) return s;
   return d;
 }
 

@@ -16,8 +16,10 @@
 // has stores nothing and returns that dataset with `existing` set; a name already taken
 // by other data is refused ("exists": datasets are immutable).
 //
-// Every import, delete and refusal is audited (actions dataset.import, dataset.delete);
-// a change writes its record in the same transaction. Import parses and checks the CSV
+// Every import (also one that finds its data already there), delete and refusal is
+// audited (actions dataset.import, dataset.delete); a change writes its record in the
+// same transaction. A project's datasets are deleted with it (project.delete --force)
+// and keep it from being deleted without --force. Import parses and checks the CSV
 // here, in the daemon: nothing a client says about the data is trusted.
 //
 // Thread-safety: every method may be called from any thread; writes are serialised by
@@ -30,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "audit/log.h"
@@ -110,7 +113,14 @@ class DatasetService {
   Result<Where> Locate(std::string_view tenant, std::string_view project) const;
   // The project's datasets (opened metadata), in key order.
   Result<std::vector<DatasetInfo>> Scan(const store::ReadTxn& txn, const Where& where) const;
-  Result<DatasetInfo> Find(std::string_view path, Where* where) const;
+  // Splits and checks TENANT/PROJECT/DATASET and finds the project.
+  Result<std::pair<Where, std::string>> Resolve(std::string_view path) const;
+  // The dataset named `name` (case-insensitively) in the project, within `txn`.
+  Result<DatasetInfo> FindIn(const store::ReadTxn& txn, const Where& where,
+                             std::string_view name) const;
+  // How many datasets the project has; with `remove`, deletes them and their data.
+  Result<size_t> RemoveUnder(store::WriteTxn& txn, uint64_t tenant, uint64_t project,
+                             bool remove) const;
   Status Refuse(const tenancy::Actor& actor, std::string_view tenant, std::string_view action,
                 std::string_view target, Status why);
   audit::Fields Fields(const tenancy::Actor& actor, std::string_view tenant,

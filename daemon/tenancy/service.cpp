@@ -364,11 +364,25 @@ Result<Deleted> TenancyService::DeleteProject(const Actor& actor, std::string_vi
     const std::string tasks_prefix = KeyBuilder().U64(t.id).U64(p.id).Build();
     auto tasks = CountUnder(txn, t_.tasks, tasks_prefix);
     if (!tasks.ok()) return tasks.status();
-    if (tasks.value() > 0 && !force) {
-      return refused = Status::Error(
-                 "not_empty", "project '" + done.path + "' has " + std::to_string(tasks.value()) +
-                                  " task" + (tasks.value() == 1 ? "" : "s") +
-                                  "; delete them first or use --force");
+    std::string holds;  // "3 tasks, 1 dataset"
+    if (tasks.value() > 0) {
+      holds = std::to_string(tasks.value()) + " task" + (tasks.value() == 1 ? "" : "s");
+    }
+    done.data_deleted = 0;
+    for (const auto& [what, data] : project_data_) {
+      auto n = data(txn, t.id, p.id, /*remove=*/false);
+      if (!n.ok()) return n.status();
+      if (n.value() == 0) continue;
+      holds += (holds.empty() ? "" : ", ") + std::to_string(n.value()) + " " + what +
+               (n.value() == 1 ? "" : "s");
+      done.data_deleted += n.value();
+    }
+    if (!holds.empty() && !force) {
+      return refused = Status::Error("not_empty", "project '" + done.path + "' has " + holds +
+                                                      "; delete them first or use --force");
+    }
+    for (const auto& [what, data] : project_data_) {
+      if (auto n = data(txn, t.id, p.id, /*remove=*/true); !n.ok()) return n.status();
     }
     auto removed = txn.DeletePrefix(t_.tasks.dbi, tasks_prefix);
     if (!removed.ok()) return removed.status();
@@ -376,12 +390,24 @@ Result<Deleted> TenancyService::DeleteProject(const Actor& actor, std::string_vi
     auto gone = txn.Delete(t_.projects.dbi, KeyBuilder().U64(t.id).U64(p.id).Build());
     if (!gone.ok()) return gone.status();
     audit::Fields f = Fields(actor, t.name, kAction, done.path, std::string(audit::kOutcomeOk));
-    if (done.tasks_deleted > 0) f.details = "forced; " + std::to_string(done.tasks_deleted) + " task(s) deleted";
+    if (!holds.empty()) f.details = "forced; deleted with it: " + holds;
     return a.Append(f);
   });
   if (!refused.ok()) return Refuse(actor, tenant_name, kAction, path, refused);
   if (!s.ok()) return s;
   return done;
+}
+
+void TenancyService::AddProjectData(std::string what, ProjectData data) {
+  project_data_.emplace_back(std::move(what), std::move(data));
+}
+
+Status TenancyService::CheckProject(const store::ReadTxn& txn, uint64_t tenant,
+                                    uint64_t project) const {
+  auto got = txn.Get(t_.projects.dbi, KeyBuilder().U64(tenant).U64(project).Build());
+  if (!got.ok()) return got.status();
+  if (!got.value()) return Status::Error("not_found", "the project was deleted");
+  return Status::Ok();
 }
 
 Result<TaskInfo> TenancyService::CreateTask(const Actor& actor, std::string_view path) {

@@ -20,9 +20,11 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "audit/log.h"
@@ -65,7 +67,14 @@ struct TaskInfo {
 struct Deleted {
   std::string path;
   size_t tasks_deleted = 0;
+  size_t data_deleted = 0;  // records other modules keep under the project (datasets)
 };
+
+// What another module keeps under a project (DatasetService: its datasets). Called in
+// project.delete's write transaction: returns how many records it has there and, when
+// `remove`, deletes them in that transaction.
+using ProjectData = std::function<Result<size_t>(store::WriteTxn& txn, uint64_t tenant,
+                                                 uint64_t project, bool remove)>;
 
 class TenancyService {
  public:
@@ -81,8 +90,13 @@ class TenancyService {
 
   Result<ProjectInfo> CreateProject(const Actor& actor, std::string_view path);
   Result<std::vector<ProjectInfo>> ListProjects(std::string_view tenant) const;
-  // A project with tasks is refused ("not_empty") unless force; force deletes its tasks.
+  // A project with tasks or data is refused ("not_empty") unless force; force deletes
+  // them with it, in the same transaction.
   Result<Deleted> DeleteProject(const Actor& actor, std::string_view path, bool force);
+  // Registers what another module keeps under projects; call before serving.
+  void AddProjectData(std::string what, ProjectData data);
+  // Ok if the project exists, seen from inside a transaction; "not_found" otherwise.
+  Status CheckProject(const store::ReadTxn& txn, uint64_t tenant, uint64_t project) const;
 
   Result<TaskInfo> CreateTask(const Actor& actor, std::string_view path);
   Result<std::vector<TaskInfo>> ListTasks(std::string_view project_path) const;
@@ -110,6 +124,7 @@ class TenancyService {
   audit::AuditLog& audit_;
   const Clock& clock_;
   Tables t_;
+  std::vector<std::pair<std::string, ProjectData>> project_data_;  // set before serving
 };
 
 }  // namespace sigmad::tenancy

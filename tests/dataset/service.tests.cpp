@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -101,6 +102,14 @@ TEST_CASE("DatasetService imports, lists, shows, loads and deletes", "[dataset][
   CHECK(list[0].name == "runs");
   CHECK(list[0].tenant == "acme");
   CHECK(Ok(f.svc->List("other/alloys")).empty());  // another tenant's project
+  // The same data in another tenant's project is that tenant's own dataset.
+  ImportRequest theirs = Request("runs");
+  theirs.path = "other/alloys";
+  const ImportResult other = Ok(f.svc->Import(kRoot, theirs));
+  CHECK_FALSE(other.existing);
+  CHECK(other.info.hash == imported.info.hash);
+  CHECK(Ok(f.svc->List("acme/alloys")).size() == 1);
+  CHECK(Ok(f.svc->Delete(kRoot, "other/alloys/runs", false)).tenant == "other");
 
   const DatasetInfo shown = Ok(f.svc->Show("acme/alloys/RUNS"));
   CHECK(shown.hash == imported.info.hash);
@@ -138,6 +147,7 @@ TEST_CASE("DatasetService recognises the same data and keeps datasets immutable"
   CHECK(again.info.name == "runs");
   CHECK(again.info.hash == first.info.hash);
   CHECK(Ok(f.svc->List("acme/alloys")).size() == 1);
+  CHECK(f.LastAudit() == "dataset.import acme/alloys/runs-copy ok");  // audited all the same
 
   const uint64_t seq = f.log->last_seq();
   auto taken = f.svc->Import(kRoot, Request("RUNS", "temp,alloy,strength\n1,A,2\n"));
@@ -170,7 +180,7 @@ TEST_CASE("DatasetService refuses bad requests, audits them, stores nothing",
   ImportRequest bad_schema = Request("runs");
   bad_schema.schema = "columns: 3\n";
   const Case cases[] = {
-      {"a bad name", bad_name, "invalid_name", "dataset name"},
+      {"a bad name", bad_name, "invalid_name", "dataset name"},  // audited as (invalid name)
       {"no such project", no_project, "not_found", "project 'acme/nope' does not exist"},
       {"a ragged row", bad_csv, "invalid_csv", "row 1 has 2 fields, the header has 3"},
       {"a bad value", bad_value, "invalid_data", "row 1, column temp: value \"hot\": "},
@@ -205,4 +215,46 @@ TEST_CASE("DatasetService stores large datasets in column chunks", "[dataset][se
   REQUIRE(d.row_count() == rows);
   CHECK(d.columns[0][kChunkRows] == static_cast<double>(kChunkRows));
   CHECK(d.columns[1][rows - 1] == static_cast<double>((rows - 1) * 2));
+}
+
+TEST_CASE("DatasetService: extreme values keep their statistics readable", "[dataset][service]") {
+  Fixture f;
+  ImportRequest r = Request("extreme", "x,y\n0,1\n1e200,2\n-1.7e308,3\n1.7e308,4\n");
+  r.inputs = {"x"};
+  r.outputs = {"y"};
+  const ImportResult imported = Ok(f.svc->Import(kRoot, r));
+  CHECK(imported.info.stats[0].max == 1.7e308);
+  const DatasetInfo shown = Ok(f.svc->Show("acme/alloys/extreme"));  // the record reads back
+  CHECK(shown.stats[0].min == -1.7e308);
+  CHECK(std::isfinite(shown.stats[0].mean));
+  CHECK(Ok(f.svc->List("acme/alloys")).size() == 1);
+  CHECK(Ok(f.svc->Delete(kRoot, "acme/alloys/extreme", false)).rows == 4);
+}
+
+TEST_CASE("DatasetService: an invalid name stays out of the audit record", "[dataset][service]") {
+  Fixture f;
+  REQUIRE_FALSE(f.svc->Import(kRoot, Request("bad\x01name")).ok());
+  CHECK(f.LastAudit() == "dataset.import (invalid name) error:invalid_name");
+  REQUIRE_FALSE(f.svc->Delete(kRoot, "acme/alloys/bad\x01name", false).ok());
+  CHECK(f.LastAudit() == "dataset.delete (invalid name) error:invalid_name");
+  REQUIRE_FALSE(f.svc->Delete(kRoot, "acme/alloys/nothing", false).ok());
+  CHECK(f.LastAudit() == "dataset.delete acme/alloys/nothing error:not_found");
+}
+
+TEST_CASE("DatasetService: a project's datasets go with it, and keep it without --force",
+          "[dataset][service]") {
+  Fixture f;
+  Ok(f.svc->Import(kRoot, Request("runs")));
+  auto refused = f.tenancy->DeleteProject(kRoot, "acme/alloys", false);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message() ==
+        "project 'acme/alloys' has 1 dataset; delete them first or use --force");
+  const auto deleted = Ok(f.tenancy->DeleteProject(kRoot, "acme/alloys", true));
+  CHECK(deleted.data_deleted == 1);
+  Ok(f.tenancy->CreateProject(kRoot, "acme/alloys"));
+  CHECK(Ok(f.svc->List("acme/alloys")).empty());
+  auto report = Ok(f.vault->Verify(nullptr));
+  for (const auto& db : report.dbs) {
+    if (db.name == "datasets" || db.name == "dataset_data") CHECK(db.records == 0);
+  }
 }

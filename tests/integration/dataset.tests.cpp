@@ -144,10 +144,10 @@ TEST_CASE("dataset import: bad rows are listed and nothing is stored, or skipped
   CHECK(a.Ctl({"dataset", "export", "acme/alloys/runs"}).out ==
         "temp,alloy,strength\n25,B,120\n");
 
-  // Usage errors never reach the daemon's data.
-  r = a.Ctl({"dataset", "import", "acme/alloys", "x", "--file", csv.string()});
-  CHECK(r.exit_code == 1);
-  CHECK(r.err == "sigmactl: parameter 'schema' is needed, or else both 'inputs' and 'outputs'\n");
+  // Usage errors are caught before the file is sent.
+  r = a.Ctl({"dataset", "import", "acme/alloys", "x", "--file", csv.string(), "--inputs", "temp"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "sigmactl: dataset import needs --schema, or both --inputs and --outputs\n");
   r = a.Ctl({"dataset", "import", "acme/alloys", "x", "--file", "/nonexistent.csv", "--inputs",
              "a", "--outputs", "b"});
   CHECK(r.exit_code == 1);
@@ -181,5 +181,38 @@ TEST_CASE("dataset import of a file larger than one request, in several uploads"
   const std::string exported = a.Ctl({"dataset", "export", "acme/alloys/big"}).out;
   CHECK(static_cast<size_t>(std::count(exported.begin(), exported.end(), '\n')) == rows + 1);
   CHECK(exported.substr(0, 32) == "x1,x2,x3,y\n0,0,0,0\n1,0.5,1,3.25\n");
+  CHECK(a.d.Stop() == 0);
+}
+
+TEST_CASE("dataset export of non-ASCII text over several chunks; project delete takes datasets",
+          "[integration][dataset]") {
+  Appliance a;
+  std::string csv = "x,alloy,y\n";
+  std::string expected = csv;
+  for (int i = 0; i < 40000; ++i) {  // ~0.5 MB: two or three 256 KiB chunks
+    const std::string level = i % 2 ? "\xC3\xA9t\xC3\xA9" : "\xE6\x97\xA5\xE6\x9C\xAC";  // été, 日本
+    const std::string row = std::to_string(i) + "," + level + "," + std::to_string(i * 2) + "\n";
+    csv += row;
+    expected += row;
+  }
+  REQUIRE(a.Ctl({"dataset", "import", "acme/alloys", "intl", "--file",
+                 a.File("intl.csv", csv).string(), "--inputs", "x,alloy", "--outputs", "y"})
+              .exit_code == 0);
+  const fs::path out = a.tmp.path() / "intl-out.csv";
+  RunResult r = a.Ctl({"dataset", "export", "acme/alloys/intl", "--output", out.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(ReadFile(out) == expected);
+  CHECK((fs::status(out).permissions() & fs::perms::others_read) == fs::perms::none);
+
+  // A project holding a dataset is not deleted without --force; with it, the dataset
+  // and its data go too.
+  r = a.Ctl({"project", "delete", "acme/alloys"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "sigmactl: project 'acme/alloys' has 1 dataset; delete them first or use --force\n");
+  r = a.Ctl({"project", "delete", "acme/alloys", "--force"});
+  CHECK(r.out == "deleted project acme/alloys and 0 tasks, 1 dataset\n");
+  const std::string verify = a.Ctl({"store", "verify"}).out;
+  CHECK_THAT(verify, Catch::Contains("\ndatasets      0 ") && Catch::Contains("\ndataset_data  0 "));
   CHECK(a.d.Stop() == 0);
 }

@@ -461,7 +461,7 @@ TEST_CASE("DeleteProject refuses a project with tasks unless forced", "[tenancy]
     CHECK(d.path == "acme/alpha");
     CHECK(d.tasks_deleted == 2);
     CheckRecord(r, "project.delete", "acme", "acme/alpha", "ok");
-    CHECK(r.fields.details == std::optional<std::string>("forced; 2 task(s) deleted"));
+    CHECK(r.fields.details == std::optional<std::string>("forced; deleted with it: 2 tasks"));
     CHECK(NamesOf(Ok(f.svc->ListProjects("acme"))) == std::vector<std::string>{"beta", "empty"});
     CheckFails(f.svc->ListTasks("acme/alpha"), "not_found");
     CHECK(Ok(f.svc->ListTasks("acme/beta")).size() == 1);
