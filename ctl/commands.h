@@ -85,6 +85,18 @@ int CmdDatasetShow(const GlobalOptions& g, const std::string& path, bool schema_
 int CmdDatasetExport(const GlobalOptions& g, const std::string& path, const std::string& output);
 int CmdDatasetDelete(const GlobalOptions& g, const std::string& path, bool force);
 
+// Models (model.cpp). `model train --wait` waits like `job wait`.
+struct ModelTrainArgs {
+  std::string dataset, name;  // TENANT/PROJECT/DATASET, the model's name
+  std::optional<int> ensemble, epochs, folds;
+  std::optional<long long> seed;
+  std::vector<int> hidden;
+  bool wait = false;
+};
+int CmdModelTrain(const GlobalOptions& g, const ModelTrainArgs& args);
+int CmdModelList(const GlobalOptions& g, const std::string& project);
+int CmdModelShow(const GlobalOptions& g, const std::string& path);
+
 // Jobs (job.cpp). `job wait` exits 0 only if the job succeeded.
 int CmdJobList(const GlobalOptions& g);
 int CmdJobShow(const GlobalOptions& g, const std::string& id);

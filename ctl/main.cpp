@@ -169,6 +169,28 @@ int main(int argc, char** argv) {
        [&] { return CmdDatasetDelete(g, path, force); })
       ->add_flag("--force", force, "delete even if models depend on it");
 
+  ModelTrainArgs train;
+  auto* model = group("model", "train multi-output network ensembles on datasets");
+  auto* tr = verb(model, "train",
+                  "train a model on a dataset as a job; prints the job id (or waits with --wait)",
+                  nullptr, nullptr, [&] { return CmdModelTrain(g, train); });
+  tr->add_option("DATASET", train.dataset, "TENANT/PROJECT/DATASET")->required();
+  tr->add_option("--name", train.name, "the model's name")->required();
+  tr->add_option("--ensemble", train.ensemble, "members (default 5)")->type_name("K");
+  tr->add_option("--hidden", train.hidden, "units per hidden layer (default 64,64)")
+      ->delimiter(',')
+      ->type_name("N,...");
+  tr->add_option("--epochs", train.epochs, "at most this many epochs (default 500)")
+      ->type_name("N");
+  tr->add_option("--folds", train.folds, "cross-validation folds (default 5; 0: none)")
+      ->type_name("F");
+  tr->add_option("--seed", train.seed, "the random seed (default 1)")->type_name("S");
+  tr->add_flag("--wait", train.wait, "wait for the training, showing its progress");
+  verb(model, "list", "list a project's models with their cross-validated R2", "PROJECT",
+       "TENANT/PROJECT", [&] { return CmdModelList(g, path); });
+  verb(model, "show", "show a model: lineage, options and cross-validation per output", "MODEL",
+       "TENANT/PROJECT/MODEL", [&] { return CmdModelShow(g, path); });
+
   auto* job = group("job", "follow and cancel long work (model training)");
   verb(job, "list", "list jobs, newest first", nullptr, nullptr, [&] { return CmdJobList(g); });
   verb(job, "show", "show a job: state, progress, timings, error", "ID", "job id",

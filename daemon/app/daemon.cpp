@@ -12,6 +12,7 @@
 
 #include "app/dataset_methods.h"
 #include "app/job_methods.h"
+#include "app/model_methods.h"
 #include "app/methods.h"
 #include "app/notify.h"
 #include "app/state_dir.h"
@@ -311,6 +312,12 @@ int SigmadApp::Serve(const Config& loaded) {
     log.error("jobs: " + jobs.status().message());
     return kExitFailure;
   }
+  auto models = models::ModelService::Open(*vault.value(), *audit_log.value(), *tenancy.value(),
+                                           *datasets.value(), *jobs.value(), clock_);
+  if (!models.ok()) {
+    log.error("models: " + models.status().message());
+    return kExitFailure;
+  }
   log.information("store " + store_dir.string() + " open; audit log at sequence " +
                   std::to_string(audit_log.value()->last_seq()));
 
@@ -376,6 +383,7 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterPolicyMethods(dispatcher, *policies.value());
   RegisterDatasetMethods(dispatcher, *datasets.value(), clock_);
   RegisterJobMethods(dispatcher, *jobs.value());
+  RegisterModelMethods(dispatcher, *models.value());
 
   // The policy's enforcement points: now for the active version, then on every
   // activation (SIGHUP, apply, rollback).

@@ -210,16 +210,10 @@ Status DatasetService::Refuse(const tenancy::Actor& actor, std::string_view tena
 
 Result<DatasetService::Where> DatasetService::Locate(std::string_view tenant,
                                                      std::string_view project) const {
-  std::vector<tenancy::ProjectInfo> projects;
-  auto t = tenancy_.ShowTenant(tenant, &projects);
-  if (!t.ok()) return t.status();
-  for (const auto& p : projects) {
-    if (FoldName(p.name) == FoldName(project)) {
-      return Where{t.value().id, p.id, t.value().name, p.name};
-    }
-  }
-  return Status::Error("not_found", "project '" + t.value().name + "/" + std::string(project) +
-                                        "' does not exist");
+  auto p = tenancy_.FindProject(tenant, project);
+  if (!p.ok()) return p.status();
+  return Where{p.value().first, p.value().second.id, p.value().second.tenant,
+               p.value().second.name};
 }
 
 Result<std::vector<DatasetInfo>> DatasetService::Scan(const store::ReadTxn& txn,

@@ -70,6 +70,7 @@ class JobContext {
   // Records progress; cheap (in memory; written to the store now and then).
   void Progress(double fraction, std::string message);
   bool Cancelled() const;
+  const std::string& id() const { return id_; }
 
  private:
   friend class JobService;

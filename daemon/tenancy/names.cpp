@@ -47,6 +47,8 @@ const char* KindName(Kind kind) {
       return "task";
     case Kind::kDataset:
       return "dataset";
+    case Kind::kModel:
+      return "model";
   }
   return "name";
 }

@@ -21,7 +21,7 @@ inline constexpr size_t kMaxNameBytes = 64;
 
 // "tenant", "project", "task" or "dataset": used in messages. Datasets are named by the
 // same rules, within a project.
-enum class Kind { kTenant, kProject, kTask, kDataset };
+enum class Kind { kTenant, kProject, kTask, kDataset, kModel };
 const char* KindName(Kind kind);
 
 // Ok, or code "invalid_name" with a message naming the kind, the name and the rule

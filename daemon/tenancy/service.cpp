@@ -402,6 +402,17 @@ void TenancyService::AddProjectData(std::string what, ProjectData data) {
   project_data_.emplace_back(std::move(what), std::move(data));
 }
 
+Result<std::pair<uint64_t, ProjectInfo>> TenancyService::FindProject(
+    std::string_view tenant, std::string_view project) const {
+  std::vector<ProjectInfo> projects;
+  auto t = ShowTenant(tenant, &projects);
+  if (!t.ok()) return t.status();
+  for (ProjectInfo& p : projects) {
+    if (FoldName(p.name) == FoldName(project)) return std::make_pair(t.value().id, std::move(p));
+  }
+  return NotFound("project", t.value().name + "/" + std::string(project));
+}
+
 Status TenancyService::CheckProject(const store::ReadTxn& txn, uint64_t tenant,
                                     uint64_t project) const {
   auto got = txn.Get(t_.projects.dbi, KeyBuilder().U64(tenant).U64(project).Build());

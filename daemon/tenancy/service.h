@@ -95,6 +95,10 @@ class TenancyService {
   Result<Deleted> DeleteProject(const Actor& actor, std::string_view path, bool force);
   // Registers what another module keeps under projects; call before serving.
   void AddProjectData(std::string what, ProjectData data);
+  // The project `project` of tenant `tenant` (names), with both ids: "not_found",
+  // "invalid_name". ProjectInfo::tenant is the tenant's name as created.
+  Result<std::pair<uint64_t, ProjectInfo>> FindProject(std::string_view tenant,
+                                                       std::string_view project) const;
   // Ok if the project exists, seen from inside a transaction; "not_found" otherwise.
   Status CheckProject(const store::ReadTxn& txn, uint64_t tenant, uint64_t project) const;
 

@@ -1,5 +1,5 @@
-// Integration tests: sigmactl job list|show|cancel|wait against a real sigmad. Jobs are
-// made by model training; until it is wired these cover what needs no job.
+// Integration tests: sigmactl job list|show|cancel|wait against a real sigmad, for what
+// needs no job; jobs themselves (wait, cancel, interrupted) are in model.tests.cpp.
 #include <catch2/catch.hpp>
 #include <string>
 
