@@ -455,7 +455,7 @@ Result<size_t> DatasetService::RemoveUnder(store::WriteTxn& txn, uint64_t tenant
 }
 
 Result<DatasetInfo> DatasetService::Delete(const tenancy::Actor& actor, std::string_view path,
-                                           bool /*force*/) {
+                                           bool force) {
   auto r = Resolve(path);
   if (!r.ok()) {
     const bool named = r.status().code() != "invalid_name";
@@ -474,6 +474,19 @@ Result<DatasetInfo> DatasetService::Delete(const tenancy::Actor& actor, std::str
       return info.status();
     }
     d = std::move(info).value();
+    std::string users;
+    for (const Dependents& dependents : dependents_) {
+      auto names = dependents(txn, where.tenant, where.project, d);
+      if (!names.ok()) return names.status();
+      for (const auto& n : names.value()) users += (users.empty() ? "" : ", ") + n;
+    }
+    if (!users.empty() && !force) {
+      return refused = Status::Error(
+                 "in_use", "dataset '" + d.tenant + "/" + d.project + "/" + d.name +
+                               "' was used to train " + users +
+                               "; delete it with --force (the models keep working: they hold "
+                               "what they learned, and its hash)");
+    }
     auto gone = txn.Delete(t_.meta.dbi, KeyBuilder().U64(where.tenant).U64(where.project)
                                             .U64(d.id).Build());
     if (!gone.ok()) return gone.status();
@@ -481,7 +494,8 @@ Result<DatasetInfo> DatasetService::Delete(const tenancy::Actor& actor, std::str
     if (!chunks.ok()) return chunks.status();
     auto f = Fields(actor, d.tenant, kDelete, d.tenant + "/" + d.project + "/" + d.name,
                     std::string(audit::kOutcomeOk));
-    f.details = std::to_string(d.rows) + " rows, hash " + d.hash.substr(0, 12);
+    f.details = std::to_string(d.rows) + " rows, hash " + d.hash.substr(0, 12) +
+                (users.empty() ? "" : "; forced, used by " + users);
     return a.Append(f);
   });
   if (!refused.ok()) {

@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,9 +95,15 @@ class DatasetService {
   Result<DatasetInfo> Show(std::string_view path) const;
   // The dataset's values, typed (as MakeDataset made them).
   Result<Dataset> Load(std::string_view path) const;
-  // Removes the dataset and its data. `force` is for datasets models depend on; no
-  // model exists yet, so it changes nothing today.
+  // Removes the dataset and its data. A dataset models were trained on is refused
+  // ("in_use", naming them) unless `force`; the models keep working without it.
   Result<DatasetInfo> Delete(const tenancy::Actor& actor, std::string_view path, bool force);
+
+  // Names what depends on a dataset (ModelService: the models trained on it), from
+  // inside Delete's transaction. Register before serving.
+  using Dependents = std::function<Result<std::vector<std::string>>(
+      const store::ReadTxn& txn, uint64_t tenant, uint64_t project, const DatasetInfo& dataset)>;
+  void AddDependents(Dependents dependents) { dependents_.push_back(std::move(dependents)); }
 
  private:
   struct Tables {
@@ -132,6 +139,7 @@ class DatasetService {
   tenancy::TenancyService& tenancy_;
   const Clock& clock_;
   Tables t_;
+  std::vector<Dependents> dependents_;  // set before serving
 };
 
 }  // namespace sigmad::dataset

@@ -182,6 +182,18 @@ Result<std::unique_ptr<ModelService>> ModelService::Open(store::Vault& vault,
     }
     return keys.size();
   });
+  // A dataset that models were trained on is deleted only with --force.
+  datasets.AddDependents([p = svc.get()](const store::ReadTxn& txn, uint64_t tenant,
+                                         uint64_t project, const dataset::DatasetInfo& d)
+                             -> Result<std::vector<std::string>> {
+    auto all = p->Scan(txn, Place{tenant, project, d.tenant, d.project, ""});
+    if (!all.ok()) return all.status();
+    std::vector<std::string> names;
+    for (const ModelInfo& m : all.value()) {
+      if (m.dataset_hash == d.hash) names.push_back("model " + m.name);
+    }
+    return names;
+  });
   return svc;
 }
 

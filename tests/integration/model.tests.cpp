@@ -109,6 +109,14 @@ TEST_CASE("model train --wait, model show and list, names are taken once",
   CHECK_THAT(audit, Catch::Contains("\"action\":\"model.train\",\"target\":\"acme/lab/m1\","
                                     "\"outcome\":\"ok\""));
   CHECK_THAT(audit, Catch::Contains("\"action\":\"job.submit\""));
+
+  // The dataset m1 was trained on is deleted only with --force; m1 stays.
+  r = Ctl(lab.d.socket(), {"dataset", "delete", "acme/lab/lin"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "sigmactl: dataset 'acme/lab/lin' was used to train model m1; delete it with "
+                 "--force (the models keep working: they hold what they learned, and its hash)\n");
+  CHECK(Ctl(lab.d.socket(), {"dataset", "delete", "acme/lab/lin", "--force"}).exit_code == 0);
+  CHECK(Ctl(lab.d.socket(), {"model", "show", "acme/lab/m1"}).exit_code == 0);
   CHECK(lab.d.Stop() == 0);
 }
 
