@@ -71,7 +71,7 @@ torch::Tensor LongTensor(const std::vector<int64_t>& values) {
       .clone();
 }
 
-std::vector<double> ToDoubles(const torch::Tensor& t) {
+std::vector<double> TensorValues(const torch::Tensor& t) {
   const torch::Tensor d = t.to(torch::kDouble).contiguous();
   return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
 }
@@ -441,7 +441,7 @@ std::vector<double> Trainer::ValidationLosses() {
     const torch::Tensor errors = (Forward(params_, x) - y).square().mean(2);
     total += (errors * all_weights.narrow(1, begin, length)).sum(1);
   }
-  return ToDoubles(total);
+  return TensorValues(total);
 }
 
 // Drops the stopped networks from the batched tensors.
@@ -496,7 +496,7 @@ Status Trainer::Fit() {
       Step();
     }
     const std::vector<double> train =
-        ToDoubles(train_loss_sum_ / static_cast<double>(steps_per_epoch_));
+        TensorValues(train_loss_sum_ / static_cast<double>(steps_per_epoch_));
     const std::vector<double> validation = validate ? ValidationLosses() : train;
     std::vector<int64_t> positions, ids;
     bool stopping = false;

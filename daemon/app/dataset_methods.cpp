@@ -3,7 +3,6 @@
 #include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <openssl/rand.h>
 
 #include <map>
 #include <memory>
@@ -12,7 +11,7 @@
 
 #include "app/params.h"
 #include "common/time_format.h"
-#include "crypto/digest.h"
+#include "crypto/random.h"
 #include "dataset/values.h"
 
 namespace sigmad::app {
@@ -49,11 +48,9 @@ class Uploads {
     }
     std::string key = id;
     if (key.empty()) {
-      unsigned char raw[16];
-      if (RAND_bytes(raw, sizeof raw) != 1) {
-        return Status::Error("crypto", "the random generator failed to make an upload id");
-      }
-      key = crypto::HexLower(raw, sizeof raw);
+      auto fresh = crypto::RandomHex(16);
+      if (!fresh.ok()) return fresh.status();
+      key = fresh.value();
     } else if (!parts_.count(key)) {
       return BadParam("upload", "names no upload in progress (they end " +
                                     std::to_string(kUploadIdleTimeout.count()) +
@@ -239,8 +236,7 @@ R Import(const control::Call& call, dataset::DatasetService& svc, Uploads& uploa
 }
 
 R Export(const control::Call& call, const dataset::DatasetService& svc) {
-  if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-  auto path = RequiredString(call, "path");
+  auto path = OnlyString(call, "path");
   if (!path.ok()) return path.status();
   auto d = svc.Load(path.value());
   if (!d.ok()) return d.status();
@@ -290,8 +286,7 @@ void RegisterDatasetMethods(control::Dispatcher& d, dataset::DatasetService& ser
     return Import(call, *svc, *uploads);
   });
   d.Register("dataset.list", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     auto list = svc->List(path.value());
     if (!list.ok()) return list.status();
@@ -302,8 +297,7 @@ void RegisterDatasetMethods(control::Dispatcher& d, dataset::DatasetService& ser
     return Var(o);
   });
   d.Register("dataset.show", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     auto info = svc->Show(path.value());
     if (!info.ok()) return info.status();

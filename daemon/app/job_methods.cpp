@@ -52,16 +52,14 @@ void RegisterJobMethods(control::Dispatcher& d, jobs::JobService& service) {
     return Var(o);
   });
   d.Register("job.show", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"id"}); !s.ok()) return s;
-    auto id = RequiredString(call, "id");
+    auto id = OnlyString(call, "id");
     if (!id.ok()) return id.status();
     auto j = svc->Show(id.value());
     if (!j.ok()) return j.status();
     return Var(JobJson(j.value()));
   });
   d.Register("job.cancel", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"id"}); !s.ok()) return s;
-    auto id = RequiredString(call, "id");
+    auto id = OnlyString(call, "id");
     if (!id.ok()) return id.status();
     auto j = svc->Cancel(ActorOf(call), id.value());
     if (!j.ok()) return j.status();
@@ -71,8 +69,7 @@ void RegisterJobMethods(control::Dispatcher& d, jobs::JobService& service) {
   // sigmactl draws as a bar), then the job as it ended; or, when sigmad stops first,
   // the job as it is with "ended": false.
   d.Register("job.wait", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"id"}); !s.ok()) return s;
-    auto id = RequiredString(call, "id");
+    auto id = OnlyString(call, "id");
     if (!id.ok()) return id.status();
     bool gone = false;
     auto j = svc->Wait(id.value(), [&](const jobs::JobInfo& info) {

@@ -98,8 +98,7 @@ void RegisterModelMethods(control::Dispatcher& d, models::ModelService& service)
     return Var(out);
   });
   d.Register("model.list", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     auto list = svc->List(path.value());
     if (!list.ok()) return list.status();
@@ -110,8 +109,7 @@ void RegisterModelMethods(control::Dispatcher& d, models::ModelService& service)
     return Var(o);
   });
   d.Register("model.show", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     auto m = svc->Show(path.value());
     if (!m.ok()) return m.status();

@@ -20,6 +20,11 @@ Result<std::string> RequiredString(const control::Call& call, const std::string&
   return OptString(call, name);
 }
 
+Result<std::string> OnlyString(const control::Call& call, const std::string& name) {
+  if (Status s = call.OnlyParams({name}); !s.ok()) return s;
+  return RequiredString(call, name);
+}
+
 Result<std::string> OptString(const control::Call& call, const std::string& name,
                               std::string fallback) {
   if (!call.params().has(name)) return fallback;

@@ -18,6 +18,8 @@ namespace sigmad::app {
 Status BadParam(const std::string& name, const std::string& what);
 // A string parameter the method needs.
 Result<std::string> RequiredString(const control::Call& call, const std::string& name);
+// The string parameter `name` of a method that takes no other parameter.
+Result<std::string> OnlyString(const control::Call& call, const std::string& name);
 // Optional parameters: `fallback` (false, empty) when absent.
 Result<std::string> OptString(const control::Call& call, const std::string& name,
                               std::string fallback = {});

@@ -80,8 +80,7 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
   using R = Result<Var>;
 
   d.Register("tenant.create", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     auto t = svc->CreateTenant(ActorOf(call), path.value());
     if (!t.ok()) return t.status();
@@ -96,8 +95,7 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
     return Var(r);
   });
   d.Register("tenant.show", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     std::vector<tenancy::ProjectInfo> projects;
     auto t = svc->ShowTenant(path.value(), &projects);
@@ -108,16 +106,14 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
   });
 
   d.Register("project.create", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     auto p = svc->CreateProject(ActorOf(call), path.value());
     if (!p.ok()) return p.status();
     return Var(ProjectJson(p.value()));
   });
   d.Register("project.list", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     auto list = svc->ListProjects(path.value());
     if (!list.ok()) return list.status();
@@ -138,16 +134,14 @@ void RegisterTenancyMethods(control::Dispatcher& d, TenancyService& service) {
   });
 
   d.Register("task.create", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     auto t = svc->CreateTask(ActorOf(call), path.value());
     if (!t.ok()) return t.status();
     return Var(TaskJson(t.value()));
   });
   d.Register("task.list", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"path"}); !s.ok()) return s;
-    auto path = RequiredString(call, "path");
+    auto path = OnlyString(call, "path");
     if (!path.ok()) return path.status();
     auto list = svc->ListTasks(path.value());
     if (!list.ok()) return list.status();

@@ -3,7 +3,6 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <bit>
@@ -12,6 +11,7 @@
 #include <sstream>
 
 #include "crypto/digest.h"
+#include "crypto/random.h"
 #include "store/keys.h"
 #include "dataset/values.h"
 #include "tenancy/names.h"
@@ -30,16 +30,6 @@ using tenancy::FoldName;
 
 constexpr std::string_view kImport = "dataset.import";
 constexpr std::string_view kDelete = "dataset.delete";
-
-Result<uint64_t> NewId() {
-  uint64_t id = 0;
-  while (id == 0) {
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) != 1) {
-      return Status::Error("crypto", "the random generator failed to make an id");
-    }
-  }
-  return id;
-}
 
 std::string ContentHash(const Dataset& d) {
   std::string bytes = SchemaToYaml(d.schema);
@@ -185,27 +175,12 @@ Result<std::unique_ptr<DatasetService>> DatasetService::Open(store::Vault& vault
 audit::Fields DatasetService::Fields(const tenancy::Actor& actor, std::string_view tenant,
                                      std::string_view action, std::string_view target,
                                      std::string outcome) const {
-  audit::Fields f;
-  f.time = clock_.Now();
-  f.actor = actor.name;
-  f.source = actor.source;
-  f.tenant = tenant;
-  f.action = action;
-  f.target = target;
-  f.outcome = std::move(outcome);
-  return f;
+  return tenancy::AuditFields(clock_, actor, tenant, action, target, std::move(outcome));
 }
 
 Status DatasetService::Refuse(const tenancy::Actor& actor, std::string_view tenant,
                               std::string_view action, std::string_view target, Status why) {
-  const bool printable = why.code() != "invalid_name";
-  if (Status a = audit_.Append(Fields(actor, printable ? tenant : "", action,
-                                      printable ? target : "(invalid name)",
-                                      audit::ErrorOutcome(why.code())));
-      !a.ok()) {
-    return a;  // an operation that cannot be audited is not done either
-  }
-  return why;
+  return tenancy::AuditRefusal(audit_, clock_, actor, tenant, action, target, std::move(why));
 }
 
 Result<DatasetService::Where> DatasetService::Locate(std::string_view tenant,
@@ -261,7 +236,7 @@ Result<ImportResult> DatasetService::Import(const tenancy::Actor& actor,
   const Dataset& data = made.value().dataset;
   result.report = made.value().report;
 
-  auto id = NewId();
+  auto id = crypto::RandomId();
   if (!id.ok()) return id.status();
   DatasetInfo& info = result.info;
   info.id = id.value();

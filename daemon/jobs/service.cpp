@@ -2,13 +2,13 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <sstream>
 
+#include "crypto/random.h"
 #include "store/keys.h"
 
 namespace sigmad::jobs {
@@ -220,13 +220,11 @@ Status JobService::Persist(const JobInfo& info, store::WriteTxn* txn) {
 Result<JobInfo> JobService::Submit(const tenancy::Actor& actor, uint64_t tenant_id,
                                    const std::string& tenant, const std::string& kind,
                                    const std::string& target, JobFn fn) {
-  uint64_t raw = 0;
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(&raw), sizeof raw) != 1) {
-    return Status::Error("crypto", "the random generator failed to make a job id");
-  }
+  auto raw = crypto::RandomId();
+  if (!raw.ok()) return raw.status();
   auto job = std::make_shared<Live>();
   JobInfo& j = job->info;
-  j.id = IdText(raw);
+  j.id = IdText(raw.value());
   j.tenant_id = tenant_id;
   j.tenant = tenant;
   j.kind = kind;

@@ -3,13 +3,13 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <sstream>
 
+#include "crypto/random.h"
 #include "dataset/values.h"
 #include "store/keys.h"
 #include "tenancy/names.h"
@@ -24,16 +24,6 @@ using store::KeyReader;
 using tenancy::FoldName;
 
 constexpr std::string_view kTrain = "model.train";
-
-Result<uint64_t> NewId() {
-  uint64_t id = 0;
-  while (id == 0) {
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) != 1) {
-      return Status::Error("crypto", "the random generator failed to make an id");
-    }
-  }
-  return id;
-}
 
 Object::Ptr MetricsJson(const analysis::Metrics& m) {
   Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -199,17 +189,7 @@ Result<std::unique_ptr<ModelService>> ModelService::Open(store::Vault& vault,
 
 Status ModelService::Refuse(const tenancy::Actor& actor, std::string_view tenant,
                             std::string_view target, Status why) {
-  const bool printable = why.code() != "invalid_name";
-  audit::Fields f;
-  f.time = clock_.Now();
-  f.actor = actor.name;
-  f.source = actor.source;
-  f.tenant = printable ? tenant : "";
-  f.action = kTrain;
-  f.target = printable ? target : "(invalid name)";
-  f.outcome = audit::ErrorOutcome(why.code());
-  if (Status a = audit_.Append(f); !a.ok()) return a;
-  return why;
+  return tenancy::AuditRefusal(audit_, clock_, actor, tenant, kTrain, target, std::move(why));
 }
 
 Result<ModelService::Place> ModelService::Resolve(std::string_view path) const {
@@ -297,7 +277,7 @@ Result<std::string> ModelService::Run(jobs::JobContext& context, const tenancy::
   if (!trained.ok()) return trained.status();
   const analysis::Model& m = trained.value();
 
-  auto id = NewId();
+  auto id = crypto::RandomId();
   if (!id.ok()) return id.status();
   ModelInfo meta;
   meta.id = id.value();
@@ -342,14 +322,8 @@ Result<std::string> ModelService::Run(jobs::JobContext& context, const tenancy::
         !p.ok()) {
       return p;
     }
-    audit::Fields f;
-    f.time = clock_.Now();
-    f.actor = actor.name;
-    f.source = actor.source;
-    f.tenant = where.tenant_name;
-    f.action = kTrain;
-    f.target = target;
-    f.outcome = std::string(audit::kOutcomeOk);
+    audit::Fields f = tenancy::AuditFields(clock_, actor, where.tenant_name, kTrain, target,
+                                           std::string(audit::kOutcomeOk));
     f.details = "dataset " + meta.dataset + " (hash " + meta.dataset_hash.substr(0, 12) +
                 "), job " + job_id + ", " + std::to_string(options.ensemble) + " members";
     return a.Append(f);

@@ -2,11 +2,11 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <sstream>
 
+#include "crypto/random.h"
 #include "store/keys.h"
 #include "tenancy/names.h"
 
@@ -58,19 +58,9 @@ uint64_t LastId(std::string_view key) {
   return r.U64().value_or(0);
 }
 
-Result<uint64_t> NewId() {
-  uint64_t id = 0;
-  while (id == 0) {  // 0 is the system tenant; never an id
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) != 1) {
-      return Status::Error("crypto", "the random generator failed to make an id");
-    }
-  }
-  return id;
-}
-
 // A new record's entry: a fresh id, the time (to the millisecond, as stored), the actor.
 Result<Entry> NewEntry(std::string name, const Actor& actor, Time now) {
-  auto id = NewId();
+  auto id = crypto::RandomId();
   if (!id.ok()) return id.status();
   Entry e;
   e.id = id.value();
@@ -175,11 +165,10 @@ Result<std::unique_ptr<TenancyService>> TenancyService::Open(store::Vault& vault
   return std::unique_ptr<TenancyService>(new TenancyService(vault, audit, clock, t));
 }
 
-audit::Fields TenancyService::Fields(const Actor& actor, std::string_view tenant,
-                                     std::string_view action, std::string_view target,
-                                     std::string outcome) const {
+audit::Fields AuditFields(const Clock& clock, const Actor& actor, std::string_view tenant,
+                          std::string_view action, std::string_view target, std::string outcome) {
   audit::Fields f;
-  f.time = clock_.Now();
+  f.time = clock.Now();
   f.actor = actor.name;
   f.source = actor.source;
   f.tenant = tenant;
@@ -189,17 +178,28 @@ audit::Fields TenancyService::Fields(const Actor& actor, std::string_view tenant
   return f;
 }
 
-Status TenancyService::Refuse(const Actor& actor, std::string_view tenant, std::string_view action,
-                              std::string_view target, Status why) {
-  // A name that failed validation may hold anything: keep it out of the record.
+Status AuditRefusal(audit::AuditLog& audit, const Clock& clock, const Actor& actor,
+                    std::string_view tenant, std::string_view action, std::string_view target,
+                    Status why) {
   const bool printable = why.code() != "invalid_name";
-  if (Status a = audit_.Append(Fields(actor, printable ? tenant : "", action,
-                                      printable ? target : "(invalid name)",
-                                      audit::ErrorOutcome(why.code())));
+  if (Status a = audit.Append(AuditFields(clock, actor, printable ? tenant : "", action,
+                                          printable ? target : "(invalid name)",
+                                          audit::ErrorOutcome(why.code())));
       !a.ok()) {
-    return a;  // an operation that cannot be audited is not done either
+    return a;
   }
   return why;
+}
+
+audit::Fields TenancyService::Fields(const Actor& actor, std::string_view tenant,
+                                     std::string_view action, std::string_view target,
+                                     std::string outcome) const {
+  return AuditFields(clock_, actor, tenant, action, target, std::move(outcome));
+}
+
+Status TenancyService::Refuse(const Actor& actor, std::string_view tenant, std::string_view action,
+                              std::string_view target, Status why) {
+  return AuditRefusal(audit_, clock_, actor, tenant, action, target, std::move(why));
 }
 
 Result<TenantInfo> TenancyService::CreateTenant(const Actor& actor, std::string_view name) {

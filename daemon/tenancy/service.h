@@ -40,6 +40,16 @@ struct Actor {
   std::string source;
 };
 
+// The audit record of `actor` doing `action` on `target` in `tenant`, at clock.Now().
+audit::Fields AuditFields(const Clock& clock, const Actor& actor, std::string_view tenant,
+                          std::string_view action, std::string_view target, std::string outcome);
+// Audits a refused request (outcome "error:<code>"; with code "invalid_name" the
+// tenant and target stay out of the record, as they may hold anything) and returns
+// `why`, or the audit log's error: what cannot be audited is not done either.
+Status AuditRefusal(audit::AuditLog& audit, const Clock& clock, const Actor& actor,
+                    std::string_view tenant, std::string_view action, std::string_view target,
+                    Status why);
+
 struct TenantInfo {
   uint64_t id = 0;
   std::string name;

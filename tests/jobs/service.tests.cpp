@@ -9,13 +9,14 @@
 
 #include "audit/log.h"
 #include "common/clock.h"
-#include "crypto/secret.h"
 #include "store/vault.h"
 #include "support/temp_dir.h"
+#include "support/vault.h"
 #include "tenancy/service.h"
 
 namespace {
 
+using sigmad::testing::Ok;
 using namespace sigmad::jobs;
 using sigmad::Result;
 using sigmad::Status;
@@ -23,13 +24,6 @@ using sigmad::SystemClock;
 using sigmad::testing::TempDir;
 
 const sigmad::tenancy::Actor kRoot{"uid=0(root)", "control"};
-
-template <typename T>
-T Ok(Result<T> r) {
-  INFO(r.status().ToString());
-  REQUIRE(r.ok());
-  return std::move(r).value();
-}
 
 struct Fixture {
   TempDir dir;
@@ -49,12 +43,7 @@ struct Fixture {
     tenancy.reset();
     log.reset();
     vault.reset();
-    sigmad::store::EnvOptions options;
-    options.dir = dir.path();
-    options.initial_map_bytes = size_t{1} << 20;
-    sigmad::crypto::SecretBytes kek(32);
-    for (size_t i = 0; i < kek.size(); ++i) kek.data()[i] = 0x42;
-    vault = Ok(sigmad::store::Vault::Open(options, std::move(kek), clock));
+    vault = sigmad::testing::OpenTestVault(dir.path(), clock);
     log = Ok(sigmad::audit::AuditLog::Open(*vault));
     tenancy = Ok(sigmad::tenancy::TenancyService::Open(*vault, *log, clock));
     jobs = Ok(JobService::Open(*vault, *log, clock, workers));

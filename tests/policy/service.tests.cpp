@@ -8,12 +8,13 @@
 
 #include "audit/log.h"
 #include "common/clock.h"
-#include "crypto/secret.h"
 #include "store/vault.h"
 #include "support/temp_dir.h"
+#include "support/vault.h"
 
 namespace {
 
+using sigmad::testing::Ok;
 using namespace sigmad::policy;
 using sigmad::FakeClock;
 using sigmad::Status;
@@ -23,13 +24,6 @@ namespace fs = std::filesystem;
 using Time = std::chrono::system_clock::time_point;
 
 const sigmad::tenancy::Actor kRoot{"uid=0(root)", "control"};
-
-template <typename T>
-T Ok(sigmad::Result<T> r) {
-  INFO(r.status().ToString());
-  REQUIRE(r.ok());
-  return std::move(r).value();
-}
 
 struct Fixture {
   TempDir dir;
@@ -42,12 +36,7 @@ struct Fixture {
     svc.reset();
     log.reset();
     vault.reset();
-    sigmad::store::EnvOptions options;
-    options.dir = dir.path();
-    options.initial_map_bytes = size_t{1} << 20;
-    sigmad::crypto::SecretBytes kek(32);
-    for (size_t i = 0; i < kek.size(); ++i) kek.data()[i] = 0x42;
-    vault = Ok(sigmad::store::Vault::Open(options, std::move(kek), clock));
+    vault = sigmad::testing::OpenTestVault(dir.path(), clock);
     log = Ok(sigmad::audit::AuditLog::Open(*vault));
     svc = Ok(PolicyService::Open(*vault, *log, clock));
   }
