@@ -11,6 +11,7 @@
 #include "analysis/encoding.h"
 #include "analysis/model.h"
 #include "analysis/network.h"
+#include "analysis/runtime_internal.h"
 #include "dataset/values.h"
 
 namespace sigmad::analysis {
@@ -43,6 +44,7 @@ Status Invalid(const std::string& message) { return Status::Error("invalid_data"
 
 Result<Prediction> Predict(const Model& model, const dataset::Dataset& data) {
   if (Status s = CheckModel(model); !s.ok()) return s;
+  ApplyThreads();
   const auto& specs = data.schema.columns;
   if (data.columns.size() != specs.size()) {
     return Invalid("the dataset has " + std::to_string(specs.size()) + " schema columns but " +

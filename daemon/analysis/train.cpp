@@ -26,6 +26,7 @@
 #include "analysis/model.h"
 #include "analysis/network.h"
 #include "analysis/random.h"
+#include "analysis/runtime_internal.h"
 #include "dataset/values.h"
 
 namespace sigmad::analysis {
@@ -668,6 +669,7 @@ Result<Model> Trainer::Run() {
 
 Result<Model> Train(const dataset::Dataset& data, const TrainOptions& options,
                     const TrainHooks& hooks) {
+  ApplyThreads();
   return Trainer(data, options, hooks).Run();
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "analysis/runtime.h"
 #include "common/file.h"
 #include "common/yaml_load.h"
 
@@ -288,6 +289,9 @@ LoadResult ParseConfig(const std::string& text, const std::string& file, const C
   std::map<std::string, Checker::FieldFn> jobs_fields = {
       {"workers", [&](const YAML::Node& v, const std::string& p) {
          check.Int(v, p, 1, 64, &c.jobs.workers);
+       }},
+      {"threads", [&](const YAML::Node& v, const std::string& p) {
+         check.Int(v, p, 0, analysis::kMaxThreads, &c.jobs.threads);
        }}};
 
   std::map<std::string, Checker::FieldFn> top = {

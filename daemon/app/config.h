@@ -26,6 +26,9 @@ struct ControlConfig {
 
 struct JobsConfig {
   int workers = 1;  // jobs (model training) run at once; more wait in the queue
+  // CPU threads each training or prediction may use (libtorch intra-op threads); 0:
+  // one per CPU sigmad may run on (analysis::AvailableCpus).
+  int threads = 0;
 };
 
 struct Config {

@@ -21,6 +21,7 @@
 #include "policy/rules.h"
 #include "app/store_methods.h"
 #include "app/tenancy_methods.h"
+#include "analysis/runtime.h"
 #include "audit/log.h"
 #include "keys/service.h"
 #include "store/vault.h"
@@ -60,6 +61,7 @@ std::vector<std::string> RestartOnlyChanges(const Config& a, const Config& b) {
   cmp(a.control.max_clients != b.control.max_clients, "control.max_clients");
   cmp(a.control.max_request_bytes != b.control.max_request_bytes, "control.max_request_bytes");
   cmp(a.jobs.workers != b.jobs.workers, "jobs.workers");
+  cmp(a.jobs.threads != b.jobs.threads, "jobs.threads");
   return out;
 }
 
@@ -303,6 +305,10 @@ int SigmadApp::Serve(const Config& loaded) {
       dataset::DatasetService::Open(*vault.value(), *audit_log.value(), *tenancy.value(), clock_);
   if (!datasets.ok()) {
     log.error("datasets: " + datasets.status().message());
+    return kExitFailure;
+  }
+  if (Status s = analysis::SetThreads(config.jobs.threads); !s.ok()) {
+    log.error("jobs.threads: " + s.message());  // the config check makes this unreachable
     return kExitFailure;
   }
   // Marks jobs an earlier process left unfinished as interrupted, then starts workers.

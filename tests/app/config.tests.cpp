@@ -548,3 +548,19 @@ TEST_CASE("config: jobs.workers", "[app][config]") {
   CHECK(bad.errors[0] == "f.yaml:2:12: 'jobs.workers' must be between 1 and 64, got 0");
   CHECK_THAT(bad.errors[1], Catch::StartsWith("f.yaml:3:3: unknown key 'jobs.queue'"));
 }
+
+TEST_CASE("config: jobs.threads", "[app][config]") {
+  const LoadResult defaults = ParseConfig("", "f.yaml", Config{}, LoadOptions{});
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config.jobs.threads == 0);
+  const LoadResult set = ParseConfig("jobs:\n  threads: 3\n", "f.yaml", Config{}, LoadOptions{});
+  REQUIRE(set.ok());
+  CHECK(set.config.jobs.threads == 3);
+  const LoadResult bad = ParseConfig("jobs:\n  threads: 257\n", "f.yaml", Config{}, LoadOptions{});
+  REQUIRE(bad.errors.size() == 1);
+  CHECK(bad.errors[0] == "f.yaml:2:12: 'jobs.threads' must be between 0 and 256, got 257");
+  const LoadResult negative =
+      ParseConfig("jobs:\n  threads: -1\n", "f.yaml", Config{}, LoadOptions{});
+  REQUIRE(negative.errors.size() == 1);
+  CHECK(negative.errors[0] == "f.yaml:2:12: 'jobs.threads' must be between 0 and 256, got -1");
+}
