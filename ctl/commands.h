@@ -96,6 +96,9 @@ struct ModelTrainArgs {
 int CmdModelTrain(const GlobalOptions& g, const ModelTrainArgs& args);
 int CmdModelList(const GlobalOptions& g, const std::string& project);
 int CmdModelShow(const GlobalOptions& g, const std::string& path);
+// The predictions to standard output, or to `output` (written whole or not at all).
+int CmdPredict(const GlobalOptions& g, const std::string& model, const std::string& file,
+               const std::string& output);
 
 // Jobs (job.cpp). `job wait` exits 0 only if the job succeeded.
 int CmdJobList(const GlobalOptions& g);

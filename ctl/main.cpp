@@ -191,6 +191,19 @@ int main(int argc, char** argv) {
   verb(model, "show", "show a model: lineage, options and cross-validation per output", "MODEL",
        "TENANT/PROJECT/MODEL", [&] { return CmdModelShow(g, path); });
 
+  std::string predict_file, predict_output;
+  auto* predict = verb(&app, "predict",
+                       "predict every row of a CSV of a model's inputs: each row with, per "
+                       "output, NAME and NAME_std (the ensemble's spread), and out_of_range "
+                       "naming inputs outside the training range",
+                       "MODEL", "TENANT/PROJECT/MODEL",
+                       [&] { return CmdPredict(g, path, predict_file, predict_output); });
+  predict->add_option("--file", predict_file, "the CSV of inputs (header row: the model's inputs)")
+      ->type_name("PATH")
+      ->required();
+  predict->add_option("--output", predict_output, "write to this file instead of standard output")
+      ->type_name("PATH");
+
   auto* job = group("job", "follow and cancel long work (model training)");
   verb(job, "list", "list jobs, newest first", nullptr, nullptr, [&] { return CmdJobList(g); });
   verb(job, "show", "show a job: state, progress, timings, error", "ID", "job id",

@@ -1,4 +1,4 @@
-// sigmactl model train|list|show.
+// sigmactl model train|list|show, and sigmactl predict.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "render.h"
+#include "transfer.h"
 
 namespace sigmad::ctl {
 namespace {
@@ -109,6 +110,27 @@ int CmdModelShow(const GlobalOptions& g, const std::string& path) {
     rows.push_back({Str(o, "name"), Str(o, "r2"), Str(o, "rmse"), Str(o, "mae")});
   }
   PrintTable(std::cout, {"OUTPUT", "R2", "RMSE", "MAE"}, rows);
+  return kExitOk;
+}
+
+int CmdPredict(const GlobalOptions& g, const std::string& model, const std::string& file,
+               const std::string& output) {
+  auto csv = ReadWhole("the CSV file", file);
+  if (!csv.ok()) return ReportFailure(csv.status());
+  auto upload = Upload(g, csv.value());
+  if (!upload.ok()) return ReportFailure(upload.status());
+  Object::Ptr params = PathParams(model);
+  params->set("upload", upload.value());
+  auto r = Download(g, "model.predict", params, output);
+  if (!r.ok()) return ReportFailure(r.status());
+  const auto outside = r.value()->optValue<Poco::UInt64>("outside", 0);
+  std::cerr << "predicted " << Str(r.value(), "rows") << " rows with " << Str(r.value(), "model")
+            << (output.empty() ? "" : " into " + output);
+  if (outside > 0) {
+    std::cerr << "; " << outside << (outside == 1 ? " row has" : " rows have")
+              << " inputs outside the training range (see out_of_range): trust those less";
+  }
+  std::cerr << '\n';
   return kExitOk;
 }
 

@@ -184,7 +184,8 @@ dataset::Schema InputSchema(const Model& model, const std::vector<std::string>& 
 // Predicts every row of `data`, whose columns are matched to the model's inputs by
 // name (other columns are ignored); categorical levels are matched by text. Errors:
 // "invalid_data" (an input missing, of the other type, or with a level the model does
-// not know; malformed columns), "corrupt_model" (CheckModel), "internal".
+// not know; malformed columns; a row whose prediction overflows, its inputs being
+// absurdly far outside the training range), "corrupt_model" (CheckModel), "internal".
 Result<Prediction> Predict(const Model& model, const dataset::Dataset& data);
 
 // ok if `model` is consistent (shapes, names, finite numbers, options), which Predict

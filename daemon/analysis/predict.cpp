@@ -141,6 +141,13 @@ Result<Prediction> Predict(const Model& model, const dataset::Dataset& data) {
           const OutputColumn& scaling = model.outputs[o];
           prediction.mean[o][begin + r] = scaling.mean + scaling.scale * mean;
           prediction.sd[o][begin + r] = scaling.scale * sd;
+          if (!std::isfinite(prediction.mean[o][begin + r]) ||
+              !std::isfinite(prediction.sd[o][begin + r])) {
+            return Invalid("row " + std::to_string(begin + r + 1) + ": the prediction of " +
+                           dataset::Printable(scaling.name) +
+                           " is not a finite number: its inputs lie too far outside the "
+                           "training range");
+          }
         }
       }
     }

@@ -380,6 +380,7 @@ int SigmadApp::Serve(const Config& loaded) {
     return o;
   };
 
+  Uploads uploads(clock_);  // declared first: outlives the server's threads
   control::Dispatcher dispatcher;
   control::Server server(opts, dispatcher);
   RegisterAppMethods(dispatcher, facts, server, clock_, &log_level_);
@@ -387,9 +388,10 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterStoreMethods(dispatcher, *vault.value(), *audit_log.value());
   RegisterKeyMethods(dispatcher, key_service);
   RegisterPolicyMethods(dispatcher, *policies.value());
-  RegisterDatasetMethods(dispatcher, *datasets.value(), clock_);
+  RegisterUploadMethod(dispatcher, uploads);
+  RegisterDatasetMethods(dispatcher, *datasets.value(), uploads);
   RegisterJobMethods(dispatcher, *jobs.value());
-  RegisterModelMethods(dispatcher, *models.value());
+  RegisterModelMethods(dispatcher, *models.value(), uploads);
 
   // The policy's enforcement points: now for the active version, then on every
   // activation (SIGHUP, apply, rollback).

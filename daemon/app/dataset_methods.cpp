@@ -1,6 +1,5 @@
 #include "app/dataset_methods.h"
 
-#include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
@@ -11,7 +10,6 @@
 
 #include "app/params.h"
 #include "common/time_format.h"
-#include "crypto/random.h"
 #include "dataset/values.h"
 
 namespace sigmad::app {
@@ -21,107 +19,6 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 using R = Result<Var>;
-
-constexpr size_t kExportChunkBytes = 256u << 10;
-
-// CSV bytes on their way in, by upload id.
-class Uploads {
- public:
-  explicit Uploads(const Clock& clock) : clock_(clock) {}
-
-  // Appends `bytes` to upload `id` ("" starts one); returns the id and the size so far.
-  Result<std::pair<std::string, size_t>> Append(const std::string& id, std::string bytes) {
-    std::lock_guard lock(mu_);
-    Expire();
-    if (auto it = parts_.find(id); it != parts_.end() &&
-                                   it->second.bytes.size() + bytes.size() > kMaxImportBytes) {
-      total_ -= it->second.bytes.size();
-      parts_.erase(it);
-      return Status::Error("too_large", "a dataset file may have at most " +
-                                            std::to_string(kMaxImportBytes >> 20) +
-                                            " MiB; the upload was dropped");
-    }
-    if (total_ + bytes.size() > kMaxUploadBytes) {
-      return Status::Error("too_large", "uploads in progress would hold more than " +
-                                            std::to_string(kMaxUploadBytes >> 20) +
-                                            " MiB; finish or wait for the others");
-    }
-    std::string key = id;
-    if (key.empty()) {
-      auto fresh = crypto::RandomHex(16);
-      if (!fresh.ok()) return fresh.status();
-      key = fresh.value();
-    } else if (!parts_.count(key)) {
-      return BadParam("upload", "names no upload in progress (they end " +
-                                    std::to_string(kUploadIdleTimeout.count()) +
-                                    " minutes after their last part, and with their import)");
-    }
-    Part& p = parts_[key];
-    total_ += bytes.size();
-    p.bytes.append(bytes);
-    p.touched = clock_.Monotonic();
-    return std::make_pair(key, p.bytes.size());
-  }
-
-  // Removes and returns upload `id`.
-  Result<std::string> Take(const std::string& id) {
-    std::lock_guard lock(mu_);
-    Expire();
-    auto it = parts_.find(id);
-    if (it == parts_.end()) {
-      return BadParam("upload", "names no upload in progress (they end " +
-                                    std::to_string(kUploadIdleTimeout.count()) +
-                                    " minutes after their last part, and with their import)");
-    }
-    std::string bytes = std::move(it->second.bytes);
-    total_ -= bytes.size();
-    parts_.erase(it);
-    return bytes;
-  }
-
- private:
-  struct Part {
-    std::string bytes;
-    Clock::MonoTime touched;
-  };
-  void Expire() {  // mu_ held
-    for (auto it = parts_.begin(); it != parts_.end();) {
-      if (clock_.Monotonic() - it->second.touched > kUploadIdleTimeout) {
-        total_ -= it->second.bytes.size();
-        it = parts_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-
-  const Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, Part> parts_;  // GUARDED_BY(mu_)
-  size_t total_ = 0;                   // GUARDED_BY(mu_)
-};
-
-// Strict RFC 4648 base64: groups of 4 of A-Z a-z 0-9 + /, '=' only as the padding of
-// the last group.
-Result<std::string> DecodeBase64(const std::string& name, const std::string& text) {
-  const size_t pad = text.size() - std::min(text.size(), text.find_last_not_of('=') + 1);
-  bool ok = text.size() % 4 == 0 && pad <= 2;
-  for (size_t i = 0; ok && i < text.size() - pad; ++i) {
-    const char c = text[i];
-    ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '+' || c == '/';
-  }
-  if (!ok) return BadParam(name, "must be base64: groups of four of A-Z a-z 0-9 + /, "
-                                 "padded with '=' at the end only");
-  try {
-    std::istringstream in(text);
-    Poco::Base64Decoder decoder(in);
-    return std::string((std::istreambuf_iterator<char>(decoder)),
-                       std::istreambuf_iterator<char>());
-  } catch (const Poco::Exception& e) {
-    return BadParam(name, "is not valid base64: " + e.displayText());
-  }
-}
 
 Object::Ptr InfoJson(const dataset::DatasetInfo& d) {
   Object::Ptr o = NewObject();
@@ -241,20 +138,7 @@ R Export(const control::Call& call, const dataset::DatasetService& svc) {
   auto d = svc.Load(path.value());
   if (!d.ok()) return d.status();
   const std::string csv = dataset::ExportCsv(d.value());
-  // Chunks end at a line end (a record's, or one inside a quoted field), so that no
-  // UTF-8 character is cut in two: JSON strings must be whole text.
-  for (size_t at = 0; at < csv.size();) {
-    size_t end = csv.size();
-    if (csv.size() - at > kExportChunkBytes) {
-      size_t nl = csv.rfind('\n', at + kExportChunkBytes - 1);
-      if (nl == std::string::npos || nl < at) nl = csv.find('\n', at + kExportChunkBytes);
-      if (nl != std::string::npos) end = nl + 1;
-    }
-    Object::Ptr p = NewObject();
-    p->set("chunk", csv.substr(at, end - at));
-    if (!call.Progress(p)) return Status::Error("cancelled", "client went away");
-    at = end;
-  }
+  if (Status s = SendCsv(call, csv); !s.ok()) return s;
   Object::Ptr o = NewObject();
   o->set("rows", static_cast<Poco::UInt64>(d.value().row_count()));
   o->set("bytes", static_cast<Poco::UInt64>(csv.size()));
@@ -264,24 +148,9 @@ R Export(const control::Call& call, const dataset::DatasetService& svc) {
 }  // namespace
 
 void RegisterDatasetMethods(control::Dispatcher& d, dataset::DatasetService& service,
-                            const Clock& clock) {
+                            Uploads& uploads_in) {
   dataset::DatasetService* svc = &service;
-  auto uploads = std::make_shared<Uploads>(clock);
-  d.Register("dataset.upload", [uploads](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"upload", "data"}); !s.ok()) return s;
-    auto id = OptString(call, "upload");
-    if (!id.ok()) return id.status();
-    auto data = RequiredString(call, "data");
-    if (!data.ok()) return data.status();
-    auto bytes = DecodeBase64("data", data.value());
-    if (!bytes.ok()) return bytes.status();
-    auto r = uploads->Append(id.value(), std::move(bytes).value());
-    if (!r.ok()) return r.status();
-    Object::Ptr o = NewObject();
-    o->set("upload", r.value().first);
-    o->set("bytes", static_cast<Poco::UInt64>(r.value().second));
-    return Var(o);
-  });
+  Uploads* uploads = &uploads_in;
   d.Register("dataset.import", [svc, uploads](const control::Call& call) -> R {
     return Import(call, *svc, *uploads);
   });

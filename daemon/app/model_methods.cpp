@@ -57,8 +57,10 @@ Object::Ptr ModelJson(const models::ModelInfo& m) {
 
 }  // namespace
 
-void RegisterModelMethods(control::Dispatcher& d, models::ModelService& service) {
+void RegisterModelMethods(control::Dispatcher& d, models::ModelService& service,
+                          Uploads& uploads_in) {
   models::ModelService* svc = &service;
+  Uploads* uploads = &uploads_in;
   d.Register("model.train", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({"path", "name", "ensemble", "hidden", "epochs", "seed",
                                     "folds"});
@@ -114,6 +116,25 @@ void RegisterModelMethods(control::Dispatcher& d, models::ModelService& service)
     auto m = svc->Show(path.value());
     if (!m.ok()) return m.status();
     return Var(ModelJson(m.value()));
+  });
+  d.Register("model.predict", [svc, uploads](const control::Call& call) -> R {
+    if (Status s = call.OnlyParams({"path", "upload"}); !s.ok()) return s;
+    // The upload is taken first, so that it is dropped whatever else is wrong.
+    auto upload = RequiredString(call, "upload");
+    if (!upload.ok()) return upload.status();
+    auto csv = uploads->Take(upload.value());
+    if (!csv.ok()) return csv.status();
+    auto path = RequiredString(call, "path");
+    if (!path.ok()) return path.status();
+    auto p = svc->Predict(ActorOf(call), path.value(), csv.value());
+    if (!p.ok()) return p.status();
+    if (Status s = SendCsv(call, p.value().csv); !s.ok()) return s;
+    Object::Ptr o = NewObject();
+    o->set("model", p.value().model);
+    o->set("rows", static_cast<Poco::UInt64>(p.value().rows));
+    o->set("outside", static_cast<Poco::UInt64>(p.value().outside));
+    o->set("bytes", static_cast<Poco::UInt64>(p.value().csv.size()));
+    return Var(o);
   });
 }
 

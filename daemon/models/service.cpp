@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "crypto/random.h"
+#include "models/prediction.h"
 #include "dataset/values.h"
 #include "store/keys.h"
 #include "tenancy/names.h"
@@ -24,6 +25,7 @@ using store::KeyReader;
 using tenancy::FoldName;
 
 constexpr std::string_view kTrain = "model.train";
+constexpr std::string_view kPredict = "model.predict";
 
 Object::Ptr MetricsJson(const analysis::Metrics& m) {
   Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -188,8 +190,8 @@ Result<std::unique_ptr<ModelService>> ModelService::Open(store::Vault& vault,
 }
 
 Status ModelService::Refuse(const tenancy::Actor& actor, std::string_view tenant,
-                            std::string_view target, Status why) {
-  return tenancy::AuditRefusal(audit_, clock_, actor, tenant, kTrain, target, std::move(why));
+                            std::string_view action, std::string_view target, Status why) {
+  return tenancy::AuditRefusal(audit_, clock_, actor, tenant, action, target, std::move(why));
 }
 
 Result<ModelService::Place> ModelService::Resolve(std::string_view path) const {
@@ -234,20 +236,20 @@ Result<jobs::JobInfo> ModelService::Train(const tenancy::Actor& actor,
                                           const analysis::TrainOptions& options) {
   auto where = Resolve(dataset_path);
   const std::string tenant(dataset_path.substr(0, dataset_path.find('/')));
-  if (!where.ok()) return Refuse(actor, tenant, "", where.status());
+  if (!where.ok()) return Refuse(actor, tenant, kTrain, "", where.status());
   Place model = where.value();
   model.name = name;
   const std::string target = model.tenant_name + "/" + model.project_name + "/" + name;
   if (Status s = tenancy::ValidateName(tenancy::Kind::kModel, name); !s.ok()) {
-    return Refuse(actor, model.tenant_name, "", s);
+    return Refuse(actor, model.tenant_name, kTrain, "", s);
   }
   if (Status s = analysis::ValidateOptions(options); !s.ok()) {
-    return Refuse(actor, model.tenant_name, target, s);
+    return Refuse(actor, model.tenant_name, kTrain, target, s);
   }
   auto shown = datasets_.Show(dataset_path);
-  if (!shown.ok()) return Refuse(actor, model.tenant_name, target, shown.status());
+  if (!shown.ok()) return Refuse(actor, model.tenant_name, kTrain, target, shown.status());
   if (auto existing = Show(target); existing.ok()) {
-    return Refuse(actor, model.tenant_name, target,
+    return Refuse(actor, model.tenant_name, kTrain, target,
                   Status::Error("exists", "model '" + target + "' already exists; models are "
                                           "immutable: train under another name"));
   }
@@ -328,7 +330,7 @@ Result<std::string> ModelService::Run(jobs::JobContext& context, const tenancy::
                 "), job " + job_id + ", " + std::to_string(options.ensemble) + " members";
     return a.Append(f);
   });
-  if (!refused.ok()) return Refuse(actor, where.tenant_name, target, refused);
+  if (!refused.ok()) return Refuse(actor, where.tenant_name, kTrain, target, refused);
   if (!s.ok()) return s;
   return "model " + target;
 }
@@ -384,6 +386,32 @@ Result<analysis::Model> ModelService::Load(std::string_view model_path) const {
   if (!s.ok()) return s;
   if (!bytes) return Status::Error("corrupt", "model " + std::string(model_path) + " has no data");
   return analysis::DeserializeModel(*bytes);
+}
+
+Result<ModelService::Predicted> ModelService::Predict(const tenancy::Actor& actor,
+                                                      std::string_view model_path,
+                                                      std::string_view csv) {
+  const std::string tenant(model_path.substr(0, model_path.find('/')));
+  auto info = Show(model_path);
+  if (!info.ok()) return Refuse(actor, tenant, kPredict, "", info.status());
+  Predicted out;
+  out.model = info.value().tenant + "/" + info.value().project + "/" + info.value().name;
+  auto refuse = [&](Status why) { return Refuse(actor, info.value().tenant, kPredict, out.model, why); };
+  auto model = Load(out.model);
+  if (!model.ok()) return refuse(model.status());
+  auto inputs = ReadPredictionInputs(model.value(), csv);
+  if (!inputs.ok()) return refuse(inputs.status());
+  auto predicted = analysis::Predict(model.value(), inputs.value());
+  if (!predicted.ok()) return refuse(predicted.status());
+  out.rows = predicted.value().row_count();
+  for (const auto& outside : predicted.value().outside) out.outside += outside.empty() ? 0 : 1;
+  out.csv = PredictionCsv(model.value(), inputs.value(), predicted.value());
+  audit::Fields f = tenancy::AuditFields(clock_, actor, info.value().tenant, kPredict, out.model,
+                                         std::string(audit::kOutcomeOk));
+  f.details = std::to_string(out.rows) + " rows, " + std::to_string(out.outside) +
+              " with inputs outside the training range";
+  if (Status s = audit_.Append(f); !s.ok()) return s;
+  return out;
 }
 
 }  // namespace sigmad::models

@@ -11,6 +11,8 @@
 // queues a job; the job loads the dataset, trains (progress per epoch, cancellation
 // between steps) and stores the model in one audited transaction (model.train), after
 // checking again that the project exists and the name is free. Models are immutable.
+// Predict runs on the caller's thread: a prediction takes about as long as reading its
+// CSV.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -65,6 +67,19 @@ class ModelService {
   // The trained model itself.
   Result<analysis::Model> Load(std::string_view model_path) const;
 
+  // Predicts every row of `csv` with model `model_path` (TENANT/PROJECT/MODEL) and
+  // returns the predictions as CSV (models/prediction.h has both formats). Audited
+  // (model.predict), refusals too. Errors: "invalid_name", "not_found", "invalid_csv",
+  // "invalid_data", or the store's.
+  struct Predicted {
+    std::string model;  // TENANT/PROJECT/MODEL as stored
+    std::string csv;
+    size_t rows = 0;
+    size_t outside = 0;  // rows with an input outside the training range
+  };
+  Result<Predicted> Predict(const tenancy::Actor& actor, std::string_view model_path,
+                            std::string_view csv);
+
  private:
   struct Tables {
     store::Table meta, data;
@@ -86,8 +101,8 @@ class ModelService {
   Result<std::string> Run(jobs::JobContext& context, const tenancy::Actor& actor,
                           const Place& where, const std::string& dataset_path,
                           const analysis::TrainOptions& options);
-  Status Refuse(const tenancy::Actor& actor, std::string_view tenant, std::string_view target,
-                Status why);
+  Status Refuse(const tenancy::Actor& actor, std::string_view tenant, std::string_view action,
+                std::string_view target, Status why);
 
   store::Vault& vault_;
   audit::AuditLog& audit_;

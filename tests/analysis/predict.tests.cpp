@@ -148,6 +148,14 @@ TEST_CASE("Predict matches columns by name and levels by text", "[analysis]") {
     CHECK(p->row_count() == 0);
     CHECK(p->mean.size() == 1);
   }
+  SECTION("inputs so far out that the prediction overflows") {
+    reference.columns[1] = {0.1, 1e300, 0.3};
+    const Result<Prediction> p = Predict(model.value(), reference);
+    REQUIRE_FALSE(p.ok());
+    CHECK(p.status().ToString() ==
+          "invalid_data: row 2: the prediction of y is not a finite number: its inputs lie too "
+          "far outside the training range");
+  }
   SECTION("an inconsistent model") {
     Model broken = model.value();
     broken.members[1].layers[0].bias.pop_back();

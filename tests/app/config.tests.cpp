@@ -1,10 +1,13 @@
 #include "app/config.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "app/state_dir.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -563,4 +566,43 @@ TEST_CASE("config: jobs.threads", "[app][config]") {
       ParseConfig("jobs:\n  threads: -1\n", "f.yaml", Config{}, LoadOptions{});
   REQUIRE(negative.errors.size() == 1);
   CHECK(negative.errors[0] == "f.yaml:2:12: 'jobs.threads' must be between 0 and 256, got -1");
+}
+
+TEST_CASE("config: the dev dir's commented sigmad.yaml, uncommented, is valid and says the "
+          "defaults",
+          "[app][config]") {
+  sigmad::testing::TempDir dir;
+  const sigmad::app::DevPaths paths = sigmad::app::DevPaths::For(dir.path());
+  std::string created;
+  REQUIRE(sigmad::app::PrepareDevDir(paths, std::chrono::system_clock::now(), &created).ok());
+  std::ifstream in(paths.config);
+  std::string line, uncommented;
+  bool settings = false;  // the settings start at the first "# key:" at column 2
+  while (std::getline(in, line)) {
+    if (line.rfind("# ", 0) == 0 && line.size() > 2 && line[2] != ' ' &&
+        line.find(':') != std::string::npos && line.find(": ") == std::string::npos &&
+        line.back() == ':') {
+      settings = true;
+    }
+    if (settings && line.rfind("# ", 0) == 0) uncommented += line.substr(2) + "\n";
+  }
+  CHECK_THAT(uncommented, Catch::Contains("jobs:\n  workers: 1 ") &&
+                              Catch::Contains("  threads: 0 "));
+  Config defaults;
+  defaults.state_dir = dir.path();
+  const LoadResult r = ParseConfig(uncommented, "sigmad.yaml", defaults,
+                                   LoadOptions{dir.path(), true});
+  INFO(uncommented);
+  REQUIRE(r.ok());
+  Config expected = defaults;
+  expected.control.socket = paths.socket;
+  expected.control.socket_mode = 0600;
+  CHECK(r.config.log_level == expected.log_level);
+  CHECK(r.config.control.socket == expected.control.socket);
+  CHECK(r.config.control.socket_mode == expected.control.socket_mode);
+  CHECK(r.config.control.max_clients == expected.control.max_clients);
+  CHECK(r.config.control.max_request_bytes == expected.control.max_request_bytes);
+  CHECK(r.config.drain_timeout_seconds == expected.drain_timeout_seconds);
+  CHECK(r.config.jobs.workers == expected.jobs.workers);
+  CHECK(r.config.jobs.threads == expected.jobs.threads);
 }

@@ -279,4 +279,14 @@ std::string ReadFile(const fs::path& path) {
   return s.str();
 }
 
+std::vector<std::string> Lines(const std::string& text) { return Split(text, '\n'); }
+
+std::vector<std::string> Split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::istringstream in(text);
+  std::string part;
+  while (std::getline(in, part, separator)) parts.push_back(part);
+  return parts;
+}
+
 }  // namespace sigmad::it

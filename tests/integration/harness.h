@@ -127,4 +127,9 @@ class RawClient {
 void WriteFile(const fs::path& path, const std::string& text);
 std::string ReadFile(const fs::path& path);
 
+// `text` cut at each '\n' (a last line without one counts; no empty last line).
+std::vector<std::string> Lines(const std::string& text);
+// `text` cut at each `separator`: "a,,b" gives "a", "", "b"; "a," gives "a" only.
+std::vector<std::string> Split(const std::string& text, char separator);
+
 }  // namespace sigmad::it

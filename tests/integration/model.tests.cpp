@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <thread>
 
@@ -59,6 +60,12 @@ struct Lab {
     REQUIRE(Ctl(d.socket(), {"dataset", "import", "acme/lab", "lin", "--file", csv.string(),
                              "--inputs", "a,b", "--outputs", "y1,y2"})
                 .exit_code == 0);
+  }
+  // A small model, trained and waited for; returns sigmactl's exit code.
+  int TrainQuick(const std::string& name) {
+    return Ctl(d.socket(), {"model", "train", "acme/lab/lin", "--name", name, "--ensemble", "3",
+                            "--hidden", "16", "--epochs", "200", "--folds", "0", "--wait"})
+        .exit_code;
   }
   // A training slow enough to catch running: wide layers, many members.
   std::string StartSlow(const std::string& name) {
@@ -134,10 +141,116 @@ TEST_CASE("job cancel stops a running training; nothing is stored", "[integratio
   CHECK(lab.d.Stop() == 0);
 }
 
+TEST_CASE("predict: inputs in any column order, NAME and NAME_std per output, the flag",
+          "[integration][model]") {
+  Lab lab;
+  REQUIRE(lab.TrainQuick("m") == 0);
+  const fs::path in = lab.tmp.path() / "in.csv";
+  WriteFile(in, "b,a\r\n0.5,0.25\r\n3,0\r\n");
+  RunResult r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", in.string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err == "predicted 2 rows with acme/lab/m; 1 row has inputs outside the training range "
+                 "(see out_of_range): trust those less\n");
+  // Header, then each row: the inputs in the model's order, y1, y1_std, y2, y2_std, flag.
+  std::vector<std::vector<std::string>> rows;
+  for (const std::string& line : Lines(r.out)) rows.push_back(Split(line, ','));
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0] == std::vector<std::string>{"a", "b", "y1", "y1_std", "y2", "y2_std",
+                                            "out_of_range"});
+  REQUIRE(rows[1].size() == 6);  // an empty last field: inside the training range
+  CHECK(rows[1][0] == "0.25");
+  CHECK(rows[1][1] == "0.5");
+  CHECK(std::stod(rows[1][2]) == Approx(2 * 0.25 - 0.5).margin(0.1));
+  CHECK(std::stod(rows[1][4]) == Approx(0.25 + 3 * 0.5).margin(0.1));
+  for (int c : {3, 5}) CHECK(std::stod(rows[1][static_cast<size_t>(c)]) > 0);
+  REQUIRE(rows[2].size() == 7);
+  CHECK(rows[2][1] == "3");
+  CHECK(rows[2][6] == "b");
+
+  // --output: the same bytes, mode 0600; written whole or not at all.
+  const fs::path out = lab.tmp.path() / "out.csv";
+  r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", in.string(), "--output",
+                           out.string()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(ReadFile(out) == Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", in.string()}).out);
+  CHECK((fs::status(out).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  const fs::path bad = lab.tmp.path() / "bad.csv";
+  WriteFile(bad, "a,b,y1\n1,x,2\n,2,1\n");
+  r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", bad.string(), "--output",
+                           out.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "sigmactl: CSV column \"y1\" is not an input of the model; remove it\n"
+                 "the model's inputs are: a, b\n");
+  CHECK(ReadFile(out) == Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", in.string()}).out);
+  WriteFile(bad, "a,b\n1,x\n,2\n1,1e999\n");
+  r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", bad.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err == "sigmactl: row 1, column b: value \"x\": not a number\n"
+                 "row 2, column a: value \"\": missing (the column's rule is missing: reject)\n"
+                 "row 3, column b: value \"1e999\": out of range\n");
+  WriteFile(bad, "a\n1\n");
+  r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", bad.string()});
+  CHECK(r.err == "sigmactl: model input \"b\" is not in the CSV\nthe model's inputs are: a, b\n");
+  WriteFile(bad, "");
+  r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", bad.string()});
+  CHECK(r.err == "sigmactl: the file is empty\n");
+  r = Ctl(lab.d.socket(), {"predict", "acme/lab/nope", "--file", in.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "sigmactl: model 'acme/lab/nope' does not exist\n");
+  r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", (lab.tmp.path() / "none").string()});
+  CHECK(r.err == "sigmactl: cannot read the CSV file " + (lab.tmp.path() / "none").string() + "\n");
+
+  const std::string audit = Ctl(lab.d.socket(), {"audit", "export"}).out;
+  CHECK_THAT(audit, Catch::Contains("\"action\":\"model.predict\",\"target\":\"acme/lab/m\","
+                                    "\"outcome\":\"ok\""));
+  CHECK_THAT(audit, Catch::Contains("\"action\":\"model.predict\",\"target\":\"acme/lab/m\","
+                                    "\"outcome\":\"error:invalid_data\""));
+  CHECK(lab.d.Stop() == 0);
+}
+
+TEST_CASE("predict: a large file crosses several uploads and answer chunks, row for row",
+          "[integration][model]") {
+  Lab lab;
+  REQUIRE(lab.TrainQuick("m") == 0);
+  // 200 000 rows of long numbers: about 8 MiB in, more than one 6 MiB upload part, and
+  // many 256 KiB answer chunks.
+  std::string csv = "a,b\n";
+  char row[80];
+  for (int i = 0; i < 200000; ++i) {
+    std::snprintf(row, sizeof row, "%.17g,%.17g\n", -1 + (i % 1000) / 500.0 + 1e-7,
+                  1 - (i / 1000) / 100.0 - 1e-9 * i);
+    csv += row;
+  }
+  REQUIRE(csv.size() > (size_t{6} << 20));
+  const fs::path in = lab.tmp.path() / "big.csv", out = lab.tmp.path() / "big.out.csv";
+  WriteFile(in, csv);
+  RunResult r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", in.string(), "--output",
+                                     out.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::vector<std::string> in_lines = Lines(csv), out_lines = Lines(ReadFile(out));
+  REQUIRE(out_lines.size() == 200001);
+  for (size_t i = 1; i < out_lines.size(); i += 9973) {
+    const std::vector<std::string> in_row = Split(in_lines[i], ','), out_row = Split(out_lines[i], ',');
+    CHECK(std::stod(out_row[0]) == std::stod(in_row[0]));
+    CHECK(std::stod(out_row[1]) == std::stod(in_row[1]));
+  }
+  CHECK(lab.d.Stop() == 0);
+}
+
 TEST_CASE("kill -9 during training: the job is interrupted after restart, the rest intact",
           "[integration][model]") {
   Lab lab;
   const std::string before = Ctl(lab.d.socket(), {"dataset", "export", "acme/lab/lin"}).out;
+  REQUIRE(lab.TrainQuick("early") == 0);
+  const fs::path in = lab.tmp.path() / "in.csv";
+  WriteFile(in, "a,b\n0.1,0.2\n-0.5,0.7\n");
+  const std::string predicted =
+      Ctl(lab.d.socket(), {"predict", "acme/lab/early", "--file", in.string()}).out;
+  REQUIRE_FALSE(predicted.empty());
   const std::string id = lab.StartSlow("doomed");
   WaitState(lab.d, id, "running");
   lab.d.Signal(SIGKILL);
@@ -149,6 +262,9 @@ TEST_CASE("kill -9 during training: the job is interrupted after restart, the re
                                            "running\n"));
   CHECK(Ctl(lab.d.socket(), {"dataset", "export", "acme/lab/lin"}).out == before);
   CHECK(Ctl(lab.d.socket(), {"model", "show", "acme/lab/doomed"}).exit_code == 1);
+  // The earlier model is intact: the same predictions, to the bit.
+  CHECK(Ctl(lab.d.socket(), {"predict", "acme/lab/early", "--file", in.string()}).out ==
+        predicted);
   CHECK(Ctl(lab.d.socket(), {"store", "verify"}).exit_code == 0);
   CHECK(Ctl(lab.d.socket(), {"audit", "verify"}).exit_code == 0);
   CHECK_THAT(Ctl(lab.d.socket(), {"audit", "export"}).out,
