@@ -5,7 +5,11 @@
 #include <Poco/JSON/Stringifier.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <sstream>
+
+#include "common/time_format.h"
 
 namespace sigmad::ctl {
 
@@ -59,8 +63,13 @@ std::string FormatProgress(const Poco::Dynamic::Var& progress) {
             std::string(static_cast<size_t>(20 - filled), '.') + "] " + std::to_string(pct) + "%";
   }
   if (obj->has("message")) line += (line.empty() ? "" : " ") + obj->getValue<std::string>("message");
+  if (obj->has("eta_seconds")) {
+    line += (line.empty() ? "" : " ") + std::string("ETA ") +
+            FormatDuration(std::chrono::seconds(std::llround(
+                std::clamp(obj->getValue<double>("eta_seconds"), 0.0, 1e9))));
+  }
   for (const auto& [k, v] : *obj) {
-    if (k == "done" || k == "total" || k == "message") continue;
+    if (k == "done" || k == "total" || k == "message" || k == "eta_seconds") continue;
     line += (line.empty() ? "" : " ") + k + "=" + v.toString();
   }
   return line;

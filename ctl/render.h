@@ -24,7 +24,8 @@ void PrintTable(std::ostream& out, const std::vector<std::string>& header,
 // Renders a JSON value for --json: indented, keys in the daemon's order.
 std::string ToJson(const Poco::Dynamic::Var& value);
 
-// Formats a progress object ({"message":..., "done":N, "total":M, ...}) as one line.
+// Formats a progress object ({"message":..., "done":N, "total":M, "eta_seconds":S, ...})
+// as one line: a bar, the message, "ETA 1m 20s", then other keys as key=value.
 std::string FormatProgress(const Poco::Dynamic::Var& progress);
 
 }  // namespace sigmad::ctl

@@ -12,6 +12,7 @@
 #include "analysis/model.h"
 
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <string>
 
@@ -61,6 +62,31 @@ Status CheckMetrics(const Metrics& m, const std::string& where) {
 }
 
 }  // namespace
+
+std::string DescribeProgress(const Progress& p) {
+  int members = 0, training = 0;
+  double loss = 0;
+  std::set<int> folds, folds_training;
+  for (const NetworkProgress& n : p.networks) {
+    if (n.fold < 0) {
+      ++members;
+      training += n.stopped ? 0 : 1;
+      loss += n.validation_loss;
+    } else {
+      folds.insert(n.fold);
+      if (!n.stopped) folds_training.insert(n.fold);
+    }
+  }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "epoch %d/%d, loss %.4g; training %d of %d members", p.epoch,
+                p.max_epochs, members > 0 ? loss / members : 0.0, training, members);
+  std::string line = buf;
+  if (!folds.empty()) {
+    line += ", " + std::to_string(folds_training.size()) + " of " + std::to_string(folds.size()) +
+            " folds";
+  }
+  return line;
+}
 
 Status ValidateOptions(const TrainOptions& o) {
   Status s = IntIn("ensemble", o.ensemble, 1, kMaxEnsemble);

@@ -390,7 +390,7 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterPolicyMethods(dispatcher, *policies.value());
   RegisterUploadMethod(dispatcher, uploads);
   RegisterDatasetMethods(dispatcher, *datasets.value(), uploads);
-  RegisterJobMethods(dispatcher, *jobs.value());
+  RegisterJobMethods(dispatcher, *jobs.value(), clock_);
   RegisterModelMethods(dispatcher, *models.value(), uploads);
 
   // The policy's enforcement points: now for the active version, then on every

@@ -3,6 +3,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <cmath>
+
 #include "app/params.h"
 #include "common/time_format.h"
 
@@ -39,7 +41,7 @@ Object::Ptr JobJson(const jobs::JobInfo& j) {
 
 }  // namespace
 
-void RegisterJobMethods(control::Dispatcher& d, jobs::JobService& service) {
+void RegisterJobMethods(control::Dispatcher& d, jobs::JobService& service, const Clock& clock) {
   jobs::JobService* svc = &service;
   d.Register("job.list", [svc](const control::Call& call) -> R {
     if (Status s = call.OnlyParams({}); !s.ok()) return s;
@@ -65,10 +67,10 @@ void RegisterJobMethods(control::Dispatcher& d, jobs::JobService& service) {
     if (!j.ok()) return j.status();
     return Var(JobJson(j.value()));
   });
-  // Progress {"done": fraction, "total": 1, "message", "state"} on every change (what
-  // sigmactl draws as a bar), then the job as it ended; or, when sigmad stops first,
-  // the job as it is with "ended": false.
-  d.Register("job.wait", [svc](const control::Call& call) -> R {
+  // Progress {"done": fraction, "total": 1, "message", "state", "eta_seconds" (when
+  // known)} on every change (what sigmactl draws as a bar), then the job as it ended;
+  // or, when sigmad stops first, the job as it is with "ended": false.
+  d.Register("job.wait", [svc, &clock](const control::Call& call) -> R {
     auto id = OnlyString(call, "id");
     if (!id.ok()) return id.status();
     bool gone = false;
@@ -78,6 +80,9 @@ void RegisterJobMethods(control::Dispatcher& d, jobs::JobService& service) {
       p->set("total", 1.0);
       p->set("message", info.message);
       p->set("state", std::string(jobs::StateName(info.state)));
+      if (auto eta = jobs::EstimatedSecondsLeft(info, clock.Now())) {
+        p->set("eta_seconds", static_cast<Poco::Int64>(std::llround(*eta)));
+      }
       gone = !call.Progress(p) || call.Stopping();
       return !gone;
     });

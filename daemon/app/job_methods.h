@@ -4,11 +4,13 @@
 // Thread-safety: the methods are safe from any thread (the service is).
 #pragma once
 
+#include "common/clock.h"
 #include "control/dispatcher.h"
 #include "jobs/service.h"
 
 namespace sigmad::app {
 
-void RegisterJobMethods(control::Dispatcher& dispatcher, jobs::JobService& service);
+void RegisterJobMethods(control::Dispatcher& dispatcher, jobs::JobService& service,
+                        const Clock& clock);
 
 }  // namespace sigmad::app

@@ -138,6 +138,16 @@ const char* StateName(State state) {
 
 bool IsFinal(State state) { return state != State::kQueued && state != State::kRunning; }
 
+std::optional<double> EstimatedSecondsLeft(const JobInfo& job,
+                                           std::chrono::system_clock::time_point now) {
+  if (job.state != State::kRunning || job.started.time_since_epoch().count() == 0 ||
+      !(job.fraction >= 0.01 && job.fraction < 1) || now < job.started) {
+    return std::nullopt;
+  }
+  const double elapsed = std::chrono::duration<double>(now - job.started).count();
+  return elapsed * (1 - job.fraction) / job.fraction;
+}
+
 void JobContext::Progress(double fraction, std::string message) {
   service_.Update(
       id_,

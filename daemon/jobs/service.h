@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -64,6 +65,12 @@ struct JobInfo {
   std::string error;    // failed: why
   std::string result;   // succeeded: what was made
 };
+
+// Seconds until a running job is likely done, from its pace so far: elapsed * (1 - f) / f
+// at fraction f. Unknown (nullopt) unless it is running, has started, and f is in
+// [0.01, 1): earlier guesses swing too much to help.
+std::optional<double> EstimatedSecondsLeft(const JobInfo& job,
+                                           std::chrono::system_clock::time_point now);
 
 class JobContext {
  public:

@@ -5,7 +5,6 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <sstream>
 
@@ -124,20 +123,6 @@ Result<ModelInfo> DecodeMeta(uint64_t id, std::string_view plain) {
   } catch (const std::exception& e) {
     return Status::Error("corrupt", "model record " + std::to_string(id) + ": " + e.what());
   }
-}
-
-// "fold 2 of 5, member 3: epoch 40/500, validation loss 0.0213"
-std::string Describe(const analysis::Progress& p) {
-  int running = 0;
-  double best = 0;
-  for (const auto& n : p.networks) {
-    if (n.stopped) continue;
-    if (running++ == 0 || n.validation_loss < best) best = n.validation_loss;
-  }
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "epoch %d/%d, %d of %zu networks training, best loss %.4g",
-                p.epoch, p.max_epochs, running, p.networks.size(), best);
-  return buf;
 }
 
 }  // namespace
@@ -272,7 +257,7 @@ Result<std::string> ModelService::Run(jobs::JobContext& context, const tenancy::
   if (!data.ok()) return data.status();
   analysis::TrainHooks hooks;
   hooks.on_epoch = [&](const analysis::Progress& p) {
-    context.Progress(p.fraction_done, Describe(p));
+    context.Progress(p.fraction_done, analysis::DescribeProgress(p));
   };
   hooks.cancelled = [&] { return context.Cancelled(); };
   auto trained = analysis::Train(data.value(), options, hooks);

@@ -60,5 +60,24 @@ TEST_CASE("ValidateOptions names the bad field and its range", "[analysis]") {
   }
 }
 
+TEST_CASE("DescribeProgress: epoch, the final members' loss, what still trains", "[analysis]") {
+  Progress p;
+  p.epoch = 40;
+  p.max_epochs = 500;
+  for (int fold = 0; fold < 3; ++fold) {
+    for (int member = 0; member < 2; ++member) {
+      p.networks.push_back({fold, member, fold == 1, 0, 1.0, 9.0});  // fold 1 has stopped
+    }
+  }
+  p.networks.push_back({-1, 0, false, 0, 1.0, 0.02});
+  p.networks.push_back({-1, 1, true, 0, 1.0, 0.04});
+  CHECK(DescribeProgress(p) == "epoch 40/500, loss 0.03; training 1 of 2 members, 2 of 3 folds");
+  Progress no_cv;
+  no_cv.epoch = 1;
+  no_cv.max_epochs = 5;
+  no_cv.networks.push_back({-1, 0, false, 0, 1.0, 0.5});
+  CHECK(DescribeProgress(no_cv) == "epoch 1/5, loss 0.5; training 1 of 1 members");
+}
+
 }  // namespace
 }  // namespace sigmad::analysis

@@ -91,6 +91,14 @@ TEST_CASE("FormatProgress renders one line", "[ctl][render]") {
     CHECK(FormatProgress(Progress({{"phase", Var("copy")}})) == "phase=copy");
   }
   SECTION("a non-object is shown as text") { CHECK(FormatProgress(Var("plain")) == "plain"); }
+  SECTION("eta_seconds is shown as an ETA after the message") {
+    CHECK(FormatProgress(Progress({{"done", Var(0.5)},
+                                   {"total", Var(1)},
+                                   {"message", Var("epoch 3/9")},
+                                   {"eta_seconds", Var(80)},
+                                   {"state", Var("running")}})) ==
+          "[##########..........] 50% epoch 3/9 ETA 1m 20s state=running");
+  }
 }
 
 TEST_CASE("ToJson indents objects", "[ctl][render]") {

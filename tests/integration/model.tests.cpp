@@ -127,6 +127,23 @@ TEST_CASE("model train --wait, model show and list, names are taken once",
   CHECK(lab.d.Stop() == 0);
 }
 
+TEST_CASE("model train --wait on a terminal draws epoch, loss, members, folds and an ETA",
+          "[integration][model]") {
+  Lab lab;
+  // script(1) gives sigmactl a pseudo-terminal, so it draws its progress line.
+  const std::string command = std::string(SIGMACTL_BIN) + " --socket " + lab.d.socket().string() +
+                              " model train acme/lab/lin --name m --ensemble 3 --folds 2 "
+                              "--epochs 300 --wait";
+  const RunResult r = Run({"/usr/bin/script", "-qec", command, "/dev/null"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("\r\033[K[") && Catch::Contains("% epoch ") &&
+                        Catch::Contains(", loss ") && Catch::Contains("; training ") &&
+                        Catch::Contains(" of 3 members, ") && Catch::Contains(" of 2 folds ETA ") &&
+                        Catch::Contains("\nstate      succeeded"));
+  CHECK(lab.d.Stop() == 0);
+}
+
 TEST_CASE("job cancel stops a running training; nothing is stored", "[integration][model]") {
   Lab lab;
   const std::string id = lab.StartSlow("slow");

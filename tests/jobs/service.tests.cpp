@@ -215,3 +215,27 @@ TEST_CASE("JobService runs jobs on as many workers as configured", "[jobs]") {
   CHECK(JobService::Open(*f.vault, *f.log, f.clock, 0).status().message() ==
         "jobs need 1 to 64 workers, got 0");
 }
+
+TEST_CASE("EstimatedSecondsLeft: the pace so far, only for a running job past 1%", "[jobs]") {
+  using std::chrono::seconds;
+  const auto start = std::chrono::system_clock::time_point(seconds(1'000'000));
+  JobInfo j;
+  j.state = State::kRunning;
+  j.started = start;
+  j.fraction = 0.25;
+  REQUIRE(EstimatedSecondsLeft(j, start + seconds(100)).has_value());
+  CHECK(*EstimatedSecondsLeft(j, start + seconds(100)) == Approx(300));
+  j.fraction = 0.5;
+  CHECK(*EstimatedSecondsLeft(j, start + seconds(100)) == Approx(100));
+  j.fraction = 0.005;  // too early to guess
+  CHECK_FALSE(EstimatedSecondsLeft(j, start + seconds(100)).has_value());
+  j.fraction = 1;
+  CHECK_FALSE(EstimatedSecondsLeft(j, start + seconds(100)).has_value());
+  j.fraction = 0.5;
+  CHECK_FALSE(EstimatedSecondsLeft(j, start - seconds(1)).has_value());  // clock stepped back
+  j.state = State::kQueued;
+  CHECK_FALSE(EstimatedSecondsLeft(j, start + seconds(100)).has_value());
+  j.state = State::kRunning;
+  j.started = {};
+  CHECK_FALSE(EstimatedSecondsLeft(j, start + seconds(100)).has_value());
+}
