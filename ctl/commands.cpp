@@ -38,6 +38,13 @@ std::string Str(const Object::Ptr& o, const std::string& key) {
   return o->get(key).toString();
 }
 
+std::string Num(const Object::Ptr& o, const std::string& key, int digits) {
+  if (!o->has(key) || o->get(key).isEmpty() || !o->get(key).isNumeric()) return Str(o, key);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, o->get(key).convert<double>());
+  return buf;
+}
+
 int ReportFailure(const Status& status) {
   std::cerr << "sigmactl: " << status.message() << '\n';
   if (status.code() == "unreachable") return kExitUnreachable;

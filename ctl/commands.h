@@ -40,6 +40,9 @@ Result<Poco::Dynamic::Var> CallDaemon(const GlobalOptions& g, const std::string&
 
 // A field of a result object as text ("-" when absent or null).
 std::string Str(const Poco::JSON::Object::Ptr& o, const std::string& key);
+// A number field for people: `digits` significant digits ("-" when absent, null or not a
+// number). --json output keeps every digit.
+std::string Num(const Poco::JSON::Object::Ptr& o, const std::string& key, int digits = 6);
 
 int CmdStatus(const GlobalOptions& g);
 int CmdVersion(const GlobalOptions& g);

@@ -35,8 +35,8 @@ void PrintColumns(const Object::Ptr& d) {
         values += (values.empty() ? "" : ", ") + level + " " + count.toString();
       }
     } else {
-      values = Str(c, "min") + " .. " + Str(c, "max") + ", mean " + Str(c, "mean") + ", sd " +
-               Str(c, "sd");
+      values = Num(c, "min") + " .. " + Num(c, "max") + ", mean " + Num(c, "mean") + ", sd " +
+               Num(c, "sd");
     }
     const std::string unit = Str(c, "unit");
     rows.push_back({Str(c, "name"), Str(c, "role"), Str(c, "type"), unit.empty() ? "-" : unit,

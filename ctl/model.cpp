@@ -63,7 +63,7 @@ int CmdModelList(const GlobalOptions& g, const std::string& project) {
     std::string r2;
     for (const auto& out : *m->getArray("outputs")) {
       auto oo = out.extract<Object::Ptr>();
-      r2 += (r2.empty() ? "" : " ") + Str(oo, "name") + "=" + Str(oo, "r2").substr(0, 6);
+      r2 += (r2.empty() ? "" : " ") + Str(oo, "name") + "=" + Num(oo, "r2", 4);
     }
     rows.push_back({Str(m, "name"), Str(m, "dataset"), Str(m, "rows"), r2, Str(m, "created_at")});
   }
@@ -107,7 +107,7 @@ int CmdModelShow(const GlobalOptions& g, const std::string& path) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& v : *m->getArray("outputs")) {
     auto o = v.extract<Object::Ptr>();
-    rows.push_back({Str(o, "name"), Str(o, "r2"), Str(o, "rmse"), Str(o, "mae")});
+    rows.push_back({Str(o, "name"), Num(o, "r2"), Num(o, "rmse"), Num(o, "mae")});
   }
   PrintTable(std::cout, {"OUTPUT", "R2", "RMSE", "MAE"}, rows);
   return kExitOk;

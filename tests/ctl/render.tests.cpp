@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include "commands.h"
+
 namespace {
 
 using namespace sigmad::ctl;
@@ -105,4 +107,21 @@ TEST_CASE("ToJson indents objects", "[ctl][render]") {
   Object::Ptr o = new Object;
   o->set("a", 1);
   CHECK(ToJson(Var(o)) == "{\n  \"a\": 1\n}");
+}
+
+TEST_CASE("Num: significant digits for people, '-' for what is not a number", "[ctl][render]") {
+  Object::Ptr o = new Object;
+  o->set("mean", 89.74825000000001);
+  o->set("r2", 0.9988324350656904);
+  o->set("big", 123456789.0);
+  o->set("count", 400);
+  o->set("name", "x");
+  o->set("none", Var());
+  CHECK(sigmad::ctl::Num(o, "mean") == "89.7483");
+  CHECK(sigmad::ctl::Num(o, "r2", 4) == "0.9988");
+  CHECK(sigmad::ctl::Num(o, "big") == "1.23457e+08");
+  CHECK(sigmad::ctl::Num(o, "count") == "400");
+  CHECK(sigmad::ctl::Num(o, "name") == "x");
+  CHECK(sigmad::ctl::Num(o, "none") == "-");
+  CHECK(sigmad::ctl::Num(o, "absent") == "-");
 }
