@@ -233,6 +233,15 @@ Result<jobs::JobInfo> ModelService::Train(const tenancy::Actor& actor,
   }
   auto shown = datasets_.Show(dataset_path);
   if (!shown.ok()) return Refuse(actor, model.tenant_name, kTrain, target, shown.status());
+  for (const dataset::ColumnSpec& c : shown.value().schema.columns) {
+    if (c.role == dataset::Role::kOutput && c.type == dataset::ColumnType::kCategorical) {
+      return Refuse(actor, model.tenant_name, kTrain, target,
+                    Status::Error("unsupported",
+                                  "output column '" + dataset::Printable(c.name) +
+                                      "' is categorical; models predict numeric outputs only "
+                                      "(import it as numbers, or with role input or ignore)"));
+    }
+  }
   if (auto existing = Show(target); existing.ok()) {
     return Refuse(actor, model.tenant_name, kTrain, target,
                   Status::Error("exists", "model '" + target + "' already exists; models are "

@@ -112,6 +112,16 @@ TEST_CASE("model train --wait, model show and list, names are taken once",
   r = Ctl(lab.d.socket(), {"model", "train", "acme/lab/nope", "--name", "m2"});
   CHECK(r.exit_code == 1);
   CHECK(r.err == "sigmactl: dataset 'acme/lab/nope' does not exist\n");
+  // A categorical output is refused at once, not by a failing job.
+  const fs::path graded = lab.tmp.path() / "graded.csv";
+  WriteFile(graded, "a,grade\n1,hi\n2,lo\n3,hi\n");
+  REQUIRE(Ctl(lab.d.socket(), {"dataset", "import", "acme/lab", "graded", "--file",
+                               graded.string(), "--inputs", "a", "--outputs", "grade"})
+              .exit_code == 0);
+  r = Ctl(lab.d.socket(), {"model", "train", "acme/lab/graded", "--name", "m2"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "sigmactl: output column 'grade' is categorical; models predict numeric outputs "
+                 "only (import it as numbers, or with role input or ignore)\n");
   const std::string audit = Ctl(lab.d.socket(), {"audit", "export"}).out;
   CHECK_THAT(audit, Catch::Contains("\"action\":\"model.train\",\"target\":\"acme/lab/m1\","
                                     "\"outcome\":\"ok\""));
