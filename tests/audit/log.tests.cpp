@@ -319,7 +319,7 @@ TEST_CASE("AuditLog::Update re-run after the map grows leaves no gap", "[audit][
   CHECK(v.records_checked == 4);
 }
 
-TEST_CASE("250 records: checkpoints at 100 and 200 under system-dek-1; reopen resumes",
+TEST_CASE("250 records: checkpoints at 100 and 200 under system-dek-1, reopen resumes",
           "[audit][log]") {
   TempDir dir;
   FakeClock clock{TimePoint(milliseconds(kStartMs))};
@@ -372,7 +372,7 @@ TEST_CASE("250 records: checkpoints at 100 and 200 under system-dek-1; reopen re
   CHECK(v.checkpoints_checked == 2);
 }
 
-TEST_CASE("A new system key term starts a new checkpoint key; old checkpoints still verify",
+TEST_CASE("A new system key term starts a new checkpoint key, old checkpoints still verify",
           "[audit][log]") {
   TempDir dir;
   FakeClock clock{TimePoint(milliseconds(kStartMs))};
@@ -658,7 +658,7 @@ uint64_t FirstSeq(const AuditLog& log) { return ReadFrom(log, 1).front().seq; }
 
 }  // namespace
 
-TEST_CASE("Prune removes old records up to the newest checkpoint; the rest verifies",
+TEST_CASE("Prune removes old records up to the newest checkpoint, the rest verifies",
           "[audit][log][prune]") {
   TempDir dir;
   FakeClock clock{TimePoint(milliseconds(kStartMs))};

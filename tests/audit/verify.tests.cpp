@@ -449,7 +449,7 @@ void DropBefore(std::vector<Record>& log, uint64_t first) {
   log.erase(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(IndexOf(log, first)));
 }
 
-TEST_CASE("PruneTarget names the first record kept; ParsePruneTarget reads only that",
+TEST_CASE("PruneTarget names the first record kept, ParsePruneTarget reads only that",
           "[audit][verify]") {
   CHECK(PruneTarget(1200) == "before seq 1200");
   CHECK(ParsePruneTarget("before seq 1200") == 1200u);

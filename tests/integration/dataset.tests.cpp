@@ -184,7 +184,7 @@ TEST_CASE("dataset import of a file larger than one request, in several uploads"
   CHECK(a.d.Stop() == 0);
 }
 
-TEST_CASE("dataset export of non-ASCII text over several chunks; project delete takes datasets",
+TEST_CASE("dataset export of non-ASCII text over several chunks, project delete takes datasets",
           "[integration][dataset]") {
   Appliance a;
   std::string csv = "x,alloy,y\n";

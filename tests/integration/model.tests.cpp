@@ -154,7 +154,7 @@ TEST_CASE("model train --wait on a terminal draws epoch, loss, members, folds an
   CHECK(lab.d.Stop() == 0);
 }
 
-TEST_CASE("job cancel stops a running training; nothing is stored", "[integration][model]") {
+TEST_CASE("job cancel stops a running training, nothing is stored", "[integration][model]") {
   Lab lab;
   const std::string id = lab.StartSlow("slow");
   WaitState(lab.d, id, "running");

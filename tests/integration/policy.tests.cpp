@@ -99,7 +99,7 @@ TEST_CASE("policy validate: every problem as FILE:LINE:COL, exit 1, files unchan
   }
 }
 
-TEST_CASE("policy warnings: shown by validate, plan and sigmad's log; the set stays valid",
+TEST_CASE("policy warnings: shown by validate, plan and sigmad's log, the set stays valid",
           "[integration][policy]") {
   TempDir tmp;
   Daemon d(tmp.path() / "state");
@@ -185,7 +185,7 @@ std::vector<std::string> History(const Daemon& d) {
 
 }  // namespace
 
-TEST_CASE("policies.d: a fresh dev dir runs the baseline as version 1; SIGHUP loads changes",
+TEST_CASE("policies.d: a fresh dev dir runs the baseline as version 1, SIGHUP loads changes",
           "[integration][policy]") {
   TempDir tmp;
   Daemon d(tmp.path() / "state");
@@ -350,7 +350,7 @@ TEST_CASE("policy plan, apply --plan-hash, rollback: end to end through sigmactl
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("policy enforcement lists every rule honestly; adminGroup is enforced",
+TEST_CASE("policy enforcement lists every rule honestly, adminGroup is enforced",
           "[integration][policy]") {
   TempDir tmp;
   Daemon d(tmp.path() / "state");

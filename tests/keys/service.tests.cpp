@@ -769,7 +769,7 @@ TEST_CASE("KeyService: data keys older than the policy's age are overdue and rot
 
 namespace {
 
-TEST_CASE("KeyService: the master key's age, overdue past the policy's age; rotation resets it",
+TEST_CASE("KeyService: the master key's age, overdue past the policy's age, rotation resets it",
           "[keys][service][policy]") {
   Setup s;
   FakeClock clock{Time(milliseconds(kStartMs))};

@@ -50,7 +50,7 @@ std::string Replace(std::string text, const std::string& from, const std::string
 
 Files Baseline() { return BaselineFiles(); }
 
-TEST_CASE("PolicyService::Apply stores versions; equal sets make none", "[policy][service]") {
+TEST_CASE("PolicyService::Apply stores versions, equal sets make none", "[policy][service]") {
   Fixture f;
   CHECK_FALSE(Ok(f.svc->Active()).has_value());
   const Applied one = Ok(f.svc->Apply(kRoot, "apply /x", Baseline()));

@@ -183,7 +183,7 @@ std::vector<std::pair<std::string, std::string>> RawKeyMaterial(Vault& vault) {
 
 }  // namespace
 
-TEST_CASE("Vault::AddTerm + UseTerm: a new current term; old values still open",
+TEST_CASE("Vault::AddTerm + UseTerm: a new current term, old values still open",
           "[store][vault][rotation]") {
   TempDir dir;
   FakeClock clock{Time(milliseconds(kStartMs))};
