@@ -27,8 +27,11 @@ struct ControlConfig {
 struct JobsConfig {
   int workers = 1;  // jobs (model training) run at once; more wait in the queue
   // CPU threads each training or prediction may use (libtorch intra-op threads); 0:
-  // one per CPU sigmad may run on (analysis::AvailableCpus).
-  int threads = 0;
+  // one per CPU sigmad may run on (analysis::AvailableCpus). The default is 1: for the
+  // networks sigmad trains (32-row steps of layers up to a few hundred units) a second
+  // thread was no faster alone and 3-5 times slower when the CPUs were busy, as OpenMP
+  // threads then wait on each other (docs/benchmarks.md, analysis_bench).
+  int threads = 1;
 };
 
 struct Config {

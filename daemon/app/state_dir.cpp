@@ -38,7 +38,7 @@ constexpr const char* kDevConfigTemplate = R"(# sigmad dev-mode config for this 
 #   drain_timeout_seconds: 30    # 1..600: SIGTERM waits this long for requests
 # jobs:
 #   workers: 1                   # 1..64 jobs (model training) run at once
-#   threads: 0                   # 0..256 CPU threads per training; 0: one per CPU
+#   threads: 1                   # 0..256 CPU threads per training; 0: one per CPU
 )";
 }  // namespace
 

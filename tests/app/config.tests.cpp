@@ -555,7 +555,7 @@ TEST_CASE("config: jobs.workers", "[app][config]") {
 TEST_CASE("config: jobs.threads", "[app][config]") {
   const LoadResult defaults = ParseConfig("", "f.yaml", Config{}, LoadOptions{});
   REQUIRE(defaults.ok());
-  CHECK(defaults.config.jobs.threads == 0);
+  CHECK(defaults.config.jobs.threads == 1);
   const LoadResult set = ParseConfig("jobs:\n  threads: 3\n", "f.yaml", Config{}, LoadOptions{});
   REQUIRE(set.ok());
   CHECK(set.config.jobs.threads == 3);
@@ -587,7 +587,7 @@ TEST_CASE("config: the dev dir's commented sigmad.yaml, uncommented, is valid an
     if (settings && line.rfind("# ", 0) == 0) uncommented += line.substr(2) + "\n";
   }
   CHECK_THAT(uncommented, Catch::Contains("jobs:\n  workers: 1 ") &&
-                              Catch::Contains("  threads: 0 "));
+                              Catch::Contains("  threads: 1 "));
   Config defaults;
   defaults.state_dir = dir.path();
   const LoadResult r = ParseConfig(uncommented, "sigmad.yaml", defaults,
