@@ -35,7 +35,7 @@ void PrintColumns(const Object::Ptr& d) {
         values += (values.empty() ? "" : ", ") + level + " " + count.toString();
       }
     } else {
-      values = Num(c, "min") + " .. " + Num(c, "max") + ", mean " + Num(c, "mean") + ", sd " +
+      values = Str(c, "min") + " .. " + Str(c, "max") + ", mean " + Num(c, "mean") + ", sd " +
                Num(c, "sd");
     }
     const std::string unit = Str(c, "unit");

@@ -63,7 +63,7 @@ int CmdModelList(const GlobalOptions& g, const std::string& project) {
     std::string r2;
     for (const auto& out : *m->getArray("outputs")) {
       auto oo = out.extract<Object::Ptr>();
-      r2 += (r2.empty() ? "" : " ") + Str(oo, "name") + "=" + Num(oo, "r2", 4);
+      r2 += (r2.empty() ? "" : " ") + Str(oo, "name") + "=" + Num(oo, "r2");
     }
     rows.push_back({Str(m, "name"), Str(m, "dataset"), Str(m, "rows"), r2, Str(m, "created_at")});
   }

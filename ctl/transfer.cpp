@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "render.h"
+
 namespace sigmad::ctl {
 namespace {
 
@@ -72,13 +74,19 @@ Result<Object::Ptr> Download(const GlobalOptions& g, const std::string& method,
   }
   size_t written = 0;
   bool write_failed = false;
+  const bool tty = isatty(2) == 1 && !g.json;
+  bool drew = false;
   auto r = CallDaemon(g, method, params, [&](const Var& p) {
     auto o = p.extract<Object::Ptr>();
-    if (!o->has("chunk")) return;
+    if (!o->has("chunk")) {  // other progress: a bar on a terminal
+      if (tty) std::cerr << "\r\033[K" << FormatProgress(p) << std::flush;
+      drew = drew || tty;
+      return;
+    }
     const std::string chunk = o->getValue<std::string>("chunk");
     written += chunk.size();
     if (fd < 0) {
-      std::cout << chunk;
+      write_failed = write_failed || !(std::cout << chunk);
       return;
     }
     for (size_t at = 0; at < chunk.size() && !write_failed;) {
@@ -88,7 +96,8 @@ Result<Object::Ptr> Download(const GlobalOptions& g, const std::string& method,
       at += n > 0 ? static_cast<size_t>(n) : 0;
     }
   });
-  std::cout.flush();
+  if (drew) std::cerr << "\r\033[K" << std::flush;
+  if (fd < 0 && !std::cout.flush()) write_failed = true;
   const bool complete = r.ok() && !write_failed &&
                         r->extract<Object::Ptr>()->optValue<Poco::UInt64>("bytes", 0) == written;
   if (fd >= 0) {
@@ -101,6 +110,9 @@ Result<Object::Ptr> Download(const GlobalOptions& g, const std::string& method,
     }
   } else if (!r.ok()) {
     return r.status();
+  } else if (write_failed) {
+    return Status::Error("io", "cannot write standard output (a full disk or a closed pipe?); "
+                               "what was written is incomplete");
   } else if (!complete) {
     return Status::Error("io", "the transfer ended early");
   }

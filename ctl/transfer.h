@@ -21,7 +21,9 @@ Result<std::string> Upload(const GlobalOptions& g, const std::string& bytes);
 // Calls `method` and writes the chunks it sends to standard output, or to `output`:
 // there through a new temporary file (mode 0600, as it holds customer data) beside it,
 // fsynced and renamed into place only when every byte the result's "bytes" promises
-// has arrived, so that `output` is written whole or not at all. Returns the result.
+// has arrived, so that `output` is written whole or not at all. A failed write to
+// standard output is an "io" error too. Other progress messages are drawn as a bar on
+// a terminal. Returns the result.
 Result<Poco::JSON::Object::Ptr> Download(const GlobalOptions& g, const std::string& method,
                                          Poco::JSON::Object::Ptr params,
                                          const std::string& output);

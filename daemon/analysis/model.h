@@ -192,8 +192,13 @@ dataset::Schema InputSchema(const Model& model, const std::vector<std::string>& 
 // name (other columns are ignored); categorical levels are matched by text. Errors:
 // "invalid_data" (an input missing, of the other type, or with a level the model does
 // not know; malformed columns; a row whose prediction overflows, its inputs being
-// absurdly far outside the training range), "corrupt_model" (CheckModel), "internal".
-Result<Prediction> Predict(const Model& model, const dataset::Dataset& data);
+// absurdly far outside the training range), "corrupt_model" (CheckModel), "cancelled"
+// (by `progress`), "internal".
+// `progress`, if given, is called after each chunk of rows with the rows done and the
+// rows in all; returning false ends Predict with "cancelled".
+using PredictProgress = std::function<bool(size_t done, size_t total)>;
+Result<Prediction> Predict(const Model& model, const dataset::Dataset& data,
+                           const PredictProgress& progress = {});
 
 // ok if `model` is consistent (shapes, names, finite numbers, options), which Predict
 // relies on; else "corrupt_model" saying what is wrong.

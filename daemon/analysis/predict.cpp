@@ -42,7 +42,8 @@ Status Invalid(const std::string& message) { return Status::Error("invalid_data"
 
 }  // namespace
 
-Result<Prediction> Predict(const Model& model, const dataset::Dataset& data) {
+Result<Prediction> Predict(const Model& model, const dataset::Dataset& data,
+                           const PredictProgress& progress) {
   if (Status s = CheckModel(model); !s.ok()) return s;
   ApplyThreads();
   const auto& specs = data.schema.columns;
@@ -149,6 +150,9 @@ Result<Prediction> Predict(const Model& model, const dataset::Dataset& data) {
                            "training range");
           }
         }
+      }
+      if (progress && !progress(begin + length, rows)) {
+        return Status::Error("cancelled", "the prediction was stopped");
       }
     }
   } catch (const c10::Error& e) {

@@ -5,11 +5,12 @@
 // thread pool; later calls are cheap.
 //
 // Threads. libtorch's intra-op parallelism here is OpenMP, whose thread count is a
-// per-thread setting that new threads take from the process default. SetThreads sets
-// the count every later Train and Predict uses, on whatever thread they run (each
-// applies it on its own thread first), so job workers need no set-up of their own.
-// Until SetThreads is called they use libtorch's default, which on some machines is
-// fewer than the CPUs (it counts physical cores).
+// per-thread setting: at::set_num_threads reaches threads started later, but a thread
+// that already ran torch work keeps its count. SetThreads sets the count every later
+// Train and Predict uses, on whatever thread they run (each applies it on its own
+// thread first), so job workers need no set-up of their own. Until SetThreads is
+// called they use libtorch's default, which on some machines is fewer than the CPUs
+// (it counts physical cores).
 // Thread-safety: safe from any thread.
 #pragma once
 

@@ -126,7 +126,16 @@ void RegisterModelMethods(control::Dispatcher& d, models::ModelService& service,
     if (!csv.ok()) return csv.status();
     auto path = RequiredString(call, "path");
     if (!path.ok()) return path.status();
-    auto p = svc->Predict(ActorOf(call), path.value(), csv.value());
+    // Progress per chunk keeps sigmactl's between-replies timeout from firing on a
+    // large file, and stops the work when the client has gone or sigmad is stopping.
+    auto p = svc->Predict(ActorOf(call), path.value(), csv.value(),
+                          [&call](size_t done, size_t total) {
+                            Object::Ptr progress = NewObject();
+                            progress->set("done", static_cast<Poco::UInt64>(done));
+                            progress->set("total", static_cast<Poco::UInt64>(total));
+                            progress->set("message", std::string("predicting"));
+                            return call.Progress(progress) && !call.Stopping();
+                          });
     if (!p.ok()) return p.status();
     if (Status s = SendCsv(call, p.value().csv); !s.ok()) return s;
     Object::Ptr o = NewObject();

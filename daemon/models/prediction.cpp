@@ -1,5 +1,6 @@
 #include "models/prediction.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -19,7 +20,24 @@ Result<dataset::Dataset> ReadPredictionInputs(const analysis::Model& model, std:
   limits.max_reported = max_reported;
   auto table = dataset::ReadCsv(csv, limits);
   if (!table.ok()) return table.status();
-  const std::vector<std::string>& header = table.value().header();
+  const dataset::CsvTable& t = table.value();
+  const std::vector<std::string>& header = t.header();
+
+  // In a one-column file a blank line is how many tools write an empty value, but
+  // ReadCsv skips blank lines: a row would vanish and the output rows would no longer
+  // match the input's. Such a file is refused instead.
+  if (header.size() == 1) {
+    size_t expected = 2 + static_cast<size_t>(std::count(header[0].begin(), header[0].end(), '\n'));
+    for (size_t r = 0; r < t.row_count(); ++r) {
+      if (t.line(r) > expected) {
+        return Status::Error("invalid_data",
+                             t.RowName(r) + ": blank lines before it; in a file of one column "
+                             "a blank line is not a row: write an empty value as \"\"");
+      }
+      const std::string_view value = t.field(r, 0);
+      expected = t.line(r) + 1 + static_cast<size_t>(std::count(value.begin(), value.end(), '\n'));
+    }
+  }
 
   // The columns first: a misnamed column shows as one missing and one extra.
   std::set<std::string> inputs, present(header.begin(), header.end());
@@ -55,24 +73,30 @@ Result<dataset::Dataset> ReadPredictionInputs(const analysis::Model& model, std:
 
   dataset::DatasetOptions options;
   options.max_reported = max_reported;
-  auto made = dataset::MakeDataset(table.value(), analysis::InputSchema(model), options);
+  auto made = dataset::MakeDataset(t, analysis::InputSchema(model), options);
   if (!made.ok()) return made.status();
   return std::move(made.value().dataset);
 }
 
 std::vector<std::string> PredictionColumns(const analysis::Model& model) {
+  // Every input and output name is taken first (compared without letter case, as
+  // ReadCsv compares header names), so that a generated name never takes a model
+  // column's name: outputs "y" and "y_std" give "y", "y_std_", "y_std", "y_std_std".
   std::set<std::string> taken;
-  for (const analysis::InputColumn& in : model.inputs) taken.insert(in.name);
-  std::vector<std::string> names;
-  auto claim = [&](std::string name) {
-    while (!taken.insert(name).second) name += "_";
-    names.push_back(std::move(name));
-  };
+  for (const analysis::InputColumn& in : model.inputs) taken.insert(dataset::FoldCase(in.name));
   for (const analysis::OutputColumn& out : model.outputs) {
-    claim(out.name);
-    claim(out.name + "_std");
+    taken.insert(dataset::FoldCase(out.name));
   }
-  claim("out_of_range");
+  auto fresh = [&](std::string name) {
+    while (!taken.insert(dataset::FoldCase(name)).second) name += "_";
+    return name;
+  };
+  std::vector<std::string> names;
+  for (const analysis::OutputColumn& out : model.outputs) {
+    names.push_back(out.name);
+    names.push_back(fresh(out.name + "_std"));
+  }
+  names.push_back(fresh("out_of_range"));
   return names;
 }
 

@@ -9,15 +9,18 @@
 // input schema (analysis::InputSchema): numbers by ParseNumber, categorical values as
 // one of the model's levels; each bad value is a line `row R, column C: value "V":
 // reason`, up to max_reported. A missing (empty) value is a problem too: a prediction
-// row is never dropped or filled, so output row i is always input row i. Values outside
-// the training range are read, and flagged in the output.
+// row is never dropped or filled, so output row i is always input row i. For the same
+// reason a one-column file with blank lines between its rows is refused (ReadCsv skips
+// blank lines, and there they may be meant as empty values). Values outside the
+// training range are read, and flagged in the output.
 //
 // Writing. A header, then one line per input row: the input columns in the model's
 // order (numbers in their shortest exact form, levels as text), then for each output
 // NAME (the ensemble mean) and NAME_std (the members' standard deviation, 0 for a
 // one-member ensemble), then `out_of_range`: empty when every input lies inside the
 // training rows' range, else the names of the inputs outside it, joined by ";". A
-// generated column name that equals an input's gets "_" appended until it is unique.
+// generated column name (NAME_std, out_of_range) that equals an input's or output's
+// name, up to letter case, gets "_" appended until it is unique.
 //
 // Errors: "invalid_csv" (the file's structure), "invalid_data" (columns, values).
 // Thread-safety: reentrant.

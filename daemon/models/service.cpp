@@ -384,10 +384,13 @@ Result<analysis::Model> ModelService::Load(std::string_view model_path) const {
 
 Result<ModelService::Predicted> ModelService::Predict(const tenancy::Actor& actor,
                                                       std::string_view model_path,
-                                                      std::string_view csv) {
+                                                      std::string_view csv,
+                                                      const analysis::PredictProgress& progress) {
   const std::string tenant(model_path.substr(0, model_path.find('/')));
   auto info = Show(model_path);
-  if (!info.ok()) return Refuse(actor, tenant, kPredict, "", info.status());
+  if (!info.ok()) {
+    return Refuse(actor, tenant, kPredict, dataset::Printable(model_path, 200), info.status());
+  }
   Predicted out;
   out.model = info.value().tenant + "/" + info.value().project + "/" + info.value().name;
   auto refuse = [&](Status why) { return Refuse(actor, info.value().tenant, kPredict, out.model, why); };
@@ -395,7 +398,7 @@ Result<ModelService::Predicted> ModelService::Predict(const tenancy::Actor& acto
   if (!model.ok()) return refuse(model.status());
   auto inputs = ReadPredictionInputs(model.value(), csv);
   if (!inputs.ok()) return refuse(inputs.status());
-  auto predicted = analysis::Predict(model.value(), inputs.value());
+  auto predicted = analysis::Predict(model.value(), inputs.value(), progress);
   if (!predicted.ok()) return refuse(predicted.status());
   out.rows = predicted.value().row_count();
   for (const auto& outside : predicted.value().outside) out.outside += outside.empty() ? 0 : 1;

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -163,6 +164,31 @@ TEST_CASE("Predict matches columns by name and levels by text", "[analysis]") {
     REQUIRE_FALSE(p.ok());
     CHECK(p.status().ToString() == "corrupt_model: member 1, layer 0: wrong shape");
   }
+}
+
+TEST_CASE("Predict reports progress per chunk and stops when told", "[analysis]") {
+  const dataset::Dataset train = testing::Linear3(30, 4);
+  const Result<Model> model = Train(train, Quick());
+  REQUIRE(model.ok());
+  dataset::Dataset many = train;
+  for (auto& column : many.columns) column.resize(200000, column.front());
+  std::vector<size_t> seen;
+  const Result<Prediction> p = Predict(model.value(), many, [&](size_t done, size_t total) {
+    CHECK(total == 200000);
+    seen.push_back(done);
+    return true;
+  });
+  REQUIRE(p.ok());
+  REQUIRE(seen.size() > 1);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(seen.back() == 200000);
+  size_t calls = 0;
+  const Result<Prediction> stopped = Predict(model.value(), many, [&](size_t, size_t) {
+    return ++calls < 2;
+  });
+  REQUIRE_FALSE(stopped.ok());
+  CHECK(stopped.status().ToString() == "cancelled: the prediction was stopped");
+  CHECK(calls == 2);
 }
 
 TEST_CASE("a one-member ensemble has zero spread", "[analysis]") {

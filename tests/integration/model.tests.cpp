@@ -122,6 +122,9 @@ TEST_CASE("model train --wait, model show and list, names are taken once",
   CHECK(r.exit_code == 1);
   CHECK(r.err == "sigmactl: output column 'grade' is categorical; models predict numeric outputs "
                  "only (import it as numbers, or with role input or ignore)\n");
+  CHECK_THAT(Ctl(lab.d.socket(), {"audit", "export"}).out,
+             Catch::Contains("\"action\":\"model.train\",\"target\":\"acme/lab/m2\","
+                             "\"outcome\":\"error:unsupported\""));
   const std::string audit = Ctl(lab.d.socket(), {"audit", "export"}).out;
   CHECK_THAT(audit, Catch::Contains("\"action\":\"model.train\",\"target\":\"acme/lab/m1\","
                                     "\"outcome\":\"ok\""));
@@ -227,6 +230,13 @@ TEST_CASE("predict: inputs in any column order, NAME and NAME_std per output, th
   r = Ctl(lab.d.socket(), {"predict", "acme/lab/nope", "--file", in.string()});
   CHECK(r.exit_code == 1);
   CHECK(r.err == "sigmactl: model 'acme/lab/nope' does not exist\n");
+  // Standard output that cannot be written is an error, not a silent loss.
+  r = Run({"/bin/sh", "-c",
+           std::string(SIGMACTL_BIN) + " --socket " + lab.d.socket().string() +
+               " predict acme/lab/m --file " + in.string() + " >/dev/full"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "sigmactl: cannot write standard output (a full disk or a closed pipe?); what "
+                 "was written is incomplete\n");
   r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", (lab.tmp.path() / "none").string()});
   CHECK(r.err == "sigmactl: cannot read the CSV file " + (lab.tmp.path() / "none").string() + "\n");
 
@@ -235,6 +245,8 @@ TEST_CASE("predict: inputs in any column order, NAME and NAME_std per output, th
                                     "\"outcome\":\"ok\""));
   CHECK_THAT(audit, Catch::Contains("\"action\":\"model.predict\",\"target\":\"acme/lab/m\","
                                     "\"outcome\":\"error:invalid_data\""));
+  CHECK_THAT(audit, Catch::Contains("\"action\":\"model.predict\",\"target\":\"acme/lab/nope\","
+                                    "\"outcome\":\"error:not_found\""));
   CHECK(lab.d.Stop() == 0);
 }
 

@@ -84,21 +84,62 @@ TEST_CASE("prediction inputs: bad values get import's row/column errors, all of 
   CHECK(Error("") == "invalid_csv: the file is empty");
 }
 
-TEST_CASE("generated column names never repeat an input's", "[models]") {
+// A quick model over columns named `inputs` and `outputs` (values: noise).
+Model ModelNamed(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
   dataset::Dataset data;
-  analysis::testing::AddColumn(&data, "y_std", dataset::Role::kInput);
-  analysis::testing::AddColumn(&data, "out_of_range", dataset::Role::kInput);
-  analysis::testing::AddColumn(&data, "y", dataset::Role::kOutput);
-  analysis::testing::Draw draw(3);
-  for (int r = 0; r < 40; ++r) {
-    data.columns[0].push_back(draw.Uniform());
-    data.columns[1].push_back(draw.Uniform());
-    data.columns[2].push_back(data.columns[0].back() - data.columns[1].back());
+  for (const auto& name : inputs) analysis::testing::AddColumn(&data, name, dataset::Role::kInput);
+  for (const auto& name : outputs) {
+    analysis::testing::AddColumn(&data, name, dataset::Role::kOutput);
   }
-  const Result<Model> model = analysis::Train(data, Quick());
+  analysis::testing::Draw draw(3);
+  for (auto& column : data.columns) {
+    for (int r = 0; r < 40; ++r) column.push_back(draw.Uniform());
+  }
+  Result<Model> model = analysis::Train(data, Quick());
   REQUIRE(model.ok());
-  CHECK(PredictionColumns(model.value()) ==
+  return std::move(model).value();
+}
+
+TEST_CASE("generated column names never take an input's or output's name", "[models]") {
+  CHECK(PredictionColumns(ModelNamed({"y_std", "out_of_range"}, {"y"})) ==
         std::vector<std::string>{"y", "y_std_", "out_of_range_"});
+  // Outputs y and y_std: y's spread must not sit under the header y_std.
+  CHECK(PredictionColumns(ModelNamed({"a"}, {"y", "y_std"})) ==
+        std::vector<std::string>{"y", "y_std_", "y_std", "y_std_std", "out_of_range"});
+  // Up to letter case, as ReadCsv compares header names: the output reads back.
+  const Model upper = ModelNamed({"Y_STD", "OUT_OF_RANGE"}, {"y"});
+  CHECK(PredictionColumns(upper) == std::vector<std::string>{"y", "y_std_", "out_of_range_"});
+  const Result<dataset::Dataset> inputs =
+      ReadPredictionInputs(upper, "Y_STD,OUT_OF_RANGE\n0.5,0.5\n");
+  REQUIRE(inputs.ok());
+  const Result<Prediction> p = analysis::Predict(upper, inputs.value());
+  REQUIRE(p.ok());
+  CHECK(dataset::ReadCsv(PredictionCsv(upper, inputs.value(), p.value())).ok());
+}
+
+TEST_CASE("a one-column file: a blank line between rows is refused, not skipped", "[models]") {
+  const Model model = ModelNamed({"x"}, {"y"});
+  const Result<dataset::Dataset> blank = ReadPredictionInputs(model, "x\n0.1\n\n0.3\n");
+  REQUIRE_FALSE(blank.ok());
+  CHECK(blank.status().ToString() ==
+        "invalid_data: row 2 (line 4): blank lines before it; in a file of one column a blank "
+        "line is not a row: write an empty value as \"\"");
+  const Result<dataset::Dataset> first = ReadPredictionInputs(model, "x\n\n0.1\n");
+  REQUIRE_FALSE(first.ok());
+  CHECK_THAT(first.status().message(), Catch::StartsWith("row 1 (line 3): blank lines"));
+  const Result<dataset::Dataset> quoted = ReadPredictionInputs(model, "x\n0.1\n\"\"\n");
+  REQUIRE_FALSE(quoted.ok());
+  CHECK(quoted.status().message() ==
+        "row 2, column x: value \"\": missing (the column's rule is missing: reject)");
+  // Blank lines at the end are not between rows; CRLF counts as one line end.
+  const Result<dataset::Dataset> trailing = ReadPredictionInputs(model, "x\r\n0.1\r\n0.2\r\n\r\n\n");
+  REQUIRE(trailing.ok());
+  CHECK(trailing->row_count() == 2);
+  // With two columns a blank line cannot be a value: it is skipped, as at import.
+  const Model two = ModelNamed({"x", "z"}, {"y"});
+  const Result<dataset::Dataset> skipped = ReadPredictionInputs(two, "x,z\n0.1,0.2\n\n0.3,0.4\n");
+  REQUIRE(skipped.ok());
+  CHECK(skipped->row_count() == 2);
 }
 
 }  // namespace
