@@ -153,8 +153,17 @@ int CmdDatasetShow(const GlobalOptions& g, const std::string& path, bool schema_
 }
 
 int CmdDatasetExport(const GlobalOptions& g, const std::string& path, const std::string& output) {
+  if (g.json && output.empty()) {
+    std::cerr << "sigmactl: dataset export --json needs --output: standard output carries the "
+                 "CSV\n";
+    return kExitUsage;
+  }
   auto r = Download(g, "dataset.export", PathParams(path), output);
   if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(Poco::Dynamic::Var(r.value())) << '\n';
+    return kExitOk;
+  }
   std::cerr << "exported " << Str(r.value(), "rows") << " rows (" << Str(r.value(), "bytes")
             << " bytes)" << (output.empty() ? "" : " to " + output) << '\n';
   return kExitOk;

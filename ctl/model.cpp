@@ -115,6 +115,10 @@ int CmdModelShow(const GlobalOptions& g, const std::string& path) {
 
 int CmdPredict(const GlobalOptions& g, const std::string& model, const std::string& file,
                const std::string& output) {
+  if (g.json && output.empty()) {
+    std::cerr << "sigmactl: predict --json needs --output: standard output carries the CSV\n";
+    return kExitUsage;
+  }
   auto csv = ReadWhole("the CSV file", file);
   if (!csv.ok()) return ReportFailure(csv.status());
   auto upload = Upload(g, csv.value());
@@ -123,6 +127,10 @@ int CmdPredict(const GlobalOptions& g, const std::string& model, const std::stri
   params->set("upload", upload.value());
   auto r = Download(g, "model.predict", params, output);
   if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(Poco::Dynamic::Var(r.value())) << '\n';
+    return kExitOk;
+  }
   const auto outside = r.value()->optValue<Poco::UInt64>("outside", 0);
   std::cerr << "predicted " << Str(r.value(), "rows") << " rows with " << Str(r.value(), "model")
             << (output.empty() ? "" : " into " + output);

@@ -206,6 +206,15 @@ TEST_CASE("predict: inputs in any column order, NAME and NAME_std per output, th
   CHECK(ReadFile(out) == Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", in.string()}).out);
   CHECK((fs::status(out).permissions() & fs::perms::all) ==
         (fs::perms::owner_read | fs::perms::owner_write));
+  // --json: the daemon's result on standard output, which --output leaves free.
+  r = Ctl(lab.d.socket(), {"--json", "predict", "acme/lab/m", "--file", in.string(), "--output",
+                           out.string()});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"model\": \"acme/lab/m\"") &&
+                        Catch::Contains("\"rows\": 2") && Catch::Contains("\"outside\": 1"));
+  r = Ctl(lab.d.socket(), {"--json", "predict", "acme/lab/m", "--file", in.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "sigmactl: predict --json needs --output: standard output carries the CSV\n");
   const fs::path bad = lab.tmp.path() / "bad.csv";
   WriteFile(bad, "a,b,y1\n1,x,2\n,2,1\n");
   r = Ctl(lab.d.socket(), {"predict", "acme/lab/m", "--file", bad.string(), "--output",
