@@ -2,8 +2,6 @@
 
 #include <openssl/rand.h>
 
-#include <vector>
-
 #include "crypto/digest.h"
 
 namespace sigmad::crypto {
@@ -18,12 +16,19 @@ Result<uint64_t> RandomId() {
   return id;
 }
 
-Result<std::string> RandomHex(size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-    return Status::Error("crypto", "the random generator failed to make an id");
+Result<std::string> RandomBytes(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(raw.size())) !=
+      1) {
+    return Status::Error("crypto", "the random generator failed");
   }
-  return HexLower(raw.data(), raw.size());
+  return raw;
+}
+
+Result<std::string> RandomHex(size_t bytes) {
+  auto raw = RandomBytes(bytes);
+  if (!raw.ok()) return raw.status();
+  return HexLower(reinterpret_cast<const uint8_t*>(raw.value().data()), raw.value().size());
 }
 
 }  // namespace sigmad::crypto

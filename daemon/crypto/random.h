@@ -1,4 +1,4 @@
-// Random identifiers from OpenSSL's CSPRNG: record ids, job ids, upload ids.
+// Random identifiers from OpenSSL's CSPRNG: record ids, job ids, upload ids, stream ids.
 // Thread-safety: safe from any thread.
 #pragma once
 
@@ -14,5 +14,7 @@ namespace sigmad::crypto {
 Result<uint64_t> RandomId();
 // `bytes` random bytes as lower-case hex.
 Result<std::string> RandomHex(size_t bytes);
+// `bytes` random bytes (at most INT_MAX), e.g. a stream id.
+Result<std::string> RandomBytes(size_t bytes);
 
 }  // namespace sigmad::crypto
