@@ -31,7 +31,7 @@ TEST_CASE("DeriveKey is HKDF-SHA256: RFC 5869 test cases 1 and 3", "[crypto]") {
         "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
 }
 
-TEST_CASE("DeriveKey: other labels give other keys; bad arguments are refused", "[crypto]") {
+TEST_CASE("DeriveKey: other labels give other keys, bad arguments are refused", "[crypto]") {
   const SecretBytes key = Filled(32, 7);
   const std::string a = Hex(DeriveKey(key, "", "sigmad backup v1", 32).value());
   CHECK(a.size() == 64);
