@@ -223,18 +223,6 @@ int PrintAccuracy(const Options& opt, const std::vector<AccuracyReport>& reports
   return met;
 }
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(colon + 2);
-    }
-  }
-  return "unknown";
-}
-
 void PrintHeader(const Options& opt, const PeerOutput& versions) {
 #if defined(__OPTIMIZE__) && defined(NDEBUG)
   const char* build = "optimized, NDEBUG";
@@ -263,7 +251,7 @@ bool Has(const std::vector<std::string>& parts, const char* part) {
 }
 
 int Run(const Options& opt) {
-  auto temp = TempDir::Make(opt.dir);
+  auto temp = TempDir::Make(opt.dir, "analysis_bench");
   if (!temp.ok()) {
     std::fprintf(stderr, "analysis_bench: %s\n", temp.status().message().c_str());
     return 1;

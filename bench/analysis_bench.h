@@ -64,6 +64,7 @@
 #include "analysis/model.h"
 #include "common/status.h"
 #include "dataset/dataset.h"
+#include "support.h"
 
 namespace sigmad::bench {
 
@@ -90,7 +91,6 @@ struct Options {
 };
 
 // A "bench" error: the benchmark itself failed (not a measurement).
-inline Status Fail(const std::string& what) { return Status::Error("bench", what); }
 
 // --- analysis_problems.cpp ---
 
@@ -127,22 +127,6 @@ Status WriteFile(const std::filesystem::path& path, const std::string& bytes);
 Result<std::string> ReadFile(const std::filesystem::path& path);
 
 // --- peer_process.cpp ---
-
-// A directory removed with its contents when this goes out of scope (unless kept).
-class TempDir {
- public:
-  static Result<std::unique_ptr<TempDir>> Make(const std::filesystem::path& parent);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  void Keep() { keep_ = true; }
-
- private:
-  explicit TempDir(std::filesystem::path path) : path_(std::move(path)) {}
-  std::filesystem::path path_;
-  bool keep_ = false;
-};
 
 // What one peer invocation printed: its "result" numbers and "info" texts.
 struct PeerOutput {

@@ -23,21 +23,6 @@ extern char** environ;
 
 namespace sigmad::bench {
 
-Result<std::unique_ptr<TempDir>> TempDir::Make(const std::filesystem::path& parent) {
-  std::string pattern = (parent / "analysis_bench.XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    return Fail("cannot create a directory in " + parent.string() + ": " + std::strerror(errno) +
-                " (pick another with --dir)");
-  }
-  return std::unique_ptr<TempDir>(new TempDir(pattern));
-}
-
-TempDir::~TempDir() {
-  if (keep_) return;
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 Result<double> PeerOutput::Get(const std::string& name) const {
   const auto it = results.find(name);
   if (it == results.end()) return Fail("the peer did not report \"" + name + "\"");

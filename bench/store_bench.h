@@ -47,6 +47,7 @@
 #include "common/status.h"
 #include "store/lmdb.h"
 #include "store/vault.h"
+#include "support.h"
 
 namespace sigmad::bench {
 
@@ -95,7 +96,6 @@ struct SizeReport {
 };
 
 // A "bench" error: the benchmark itself failed (not a measurement).
-inline Status Fail(const std::string& what) { return Status::Error("bench", what); }
 
 // --- store_fixture.cpp ---
 
@@ -103,21 +103,6 @@ inline Status Fail(const std::string& what) { return Status::Error("bench", what
 std::string RandomBytes(std::mt19937_64& rng, size_t n);
 // A record key as a tenant-first table has them: kTenant u64 | 16 random bytes.
 std::string RandomKey(std::mt19937_64& rng);
-
-// A directory removed with its contents when this goes out of scope.
-class TempDir {
- public:
-  // A new directory store_bench.XXXXXX under `parent`.
-  static Result<std::unique_ptr<TempDir>> Make(const std::filesystem::path& parent);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  explicit TempDir(std::filesystem::path path) : path_(std::move(path)) {}
-  std::filesystem::path path_;
-};
 
 // Everything one size works on: both stores holding the same keys and values.
 struct Fixture {

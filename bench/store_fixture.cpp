@@ -32,20 +32,6 @@ std::string RandomKey(std::mt19937_64& rng) {
   return store::KeyBuilder().U64(kTenant).Bytes(RandomBytes(rng, kKeyBytes - 8)).Build();
 }
 
-Result<std::unique_ptr<TempDir>> TempDir::Make(const std::filesystem::path& parent) {
-  std::string pattern = (parent / "store_bench.XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    return Fail("cannot create a directory in " + parent.string() + ": " + std::strerror(errno) +
-                " (pick another with --dir)");
-  }
-  return std::unique_ptr<TempDir>(new TempDir(pattern));
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 namespace {
 
 store::EnvOptions StoreOptions(const Options& opt, const std::filesystem::path& dir) {
@@ -62,7 +48,7 @@ Result<std::unique_ptr<Fixture>> MakeFixture(const Options& opt, size_t size, si
                                              size_t put_ops, std::mt19937_64& rng) {
   auto fx = std::make_unique<Fixture>();
   fx->size = size;
-  auto dir = TempDir::Make(opt.dir);
+  auto dir = TempDir::Make(opt.dir, "store_bench");
   if (!dir.ok()) return dir.status();
   fx->dir = std::move(dir).value();
   const auto plain_dir = fx->dir->path() / "plain";
