@@ -38,6 +38,12 @@ std::string Str(const Object::Ptr& o, const std::string& key) {
   return o->get(key).toString();
 }
 
+Object::Ptr PathParams(const std::string& path) {
+  Object::Ptr p = new Object;
+  p->set("path", path);
+  return p;
+}
+
 std::string Num(const Object::Ptr& o, const std::string& key, int digits) {
   if (!o->has(key) || o->get(key).isEmpty() || !o->get(key).isNumeric()) return Str(o, key);
   char buf[64];

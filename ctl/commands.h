@@ -7,11 +7,13 @@
 
 #include <chrono>
 #include <functional>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "render.h"
 
 namespace sigmad::ctl {
 
@@ -37,6 +39,24 @@ using ProgressFn = std::function<void(const Poco::Dynamic::Var& progress)>;
 Result<Poco::Dynamic::Var> CallDaemon(const GlobalOptions& g, const std::string& method,
                                       Poco::JSON::Object::Ptr params = new Poco::JSON::Object,
                                       const ProgressFn& on_progress = {});
+
+// {"path": path}: the parameters of the many methods that take only a path.
+Poco::JSON::Object::Ptr PathParams(const std::string& path);
+
+// Calls `method`; prints the JSON result with --json, else hands the result object to
+// `human` to print. Exit status: ReportFailure's on failure, else kExitOk.
+template <typename Fn>
+int RunMethod(const GlobalOptions& g, const std::string& method,
+              Poco::JSON::Object::Ptr params, Fn human) {
+  auto r = CallDaemon(g, method, std::move(params));
+  if (!r.ok()) return ReportFailure(r.status());
+  if (g.json) {
+    std::cout << ToJson(r.value()) << '\n';
+  } else {
+    human(r->template extract<Poco::JSON::Object::Ptr>());
+  }
+  return kExitOk;
+}
 
 // A field of a result object as text ("-" when absent or null).
 std::string Str(const Poco::JSON::Object::Ptr& o, const std::string& key);

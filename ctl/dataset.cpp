@@ -19,11 +19,6 @@ std::string FileName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-Object::Ptr PathParams(const std::string& path) {
-  Object::Ptr p = new Object;
-  p->set("path", path);
-  return p;
-}
 
 void PrintColumns(const Object::Ptr& d) {
   std::vector<std::vector<std::string>> rows;
@@ -105,51 +100,39 @@ int CmdDatasetImport(const GlobalOptions& g, const DatasetImportArgs& a) {
 }
 
 int CmdDatasetList(const GlobalOptions& g, const std::string& project) {
-  auto r = CallDaemon(g, "dataset.list", PathParams(project));
-  if (!r.ok()) return ReportFailure(r.status());
-  if (g.json) {
-    std::cout << ToJson(r.value()) << '\n';
-    return kExitOk;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& v : *r->extract<Object::Ptr>()->getArray("datasets")) {
-    auto d = v.extract<Object::Ptr>();
-    rows.push_back({Str(d, "name"), Str(d, "rows"), Str(d, "columns"),
-                    Str(d, "hash").substr(0, 12), Str(d, "created_at"), Str(d, "source")});
-  }
-  if (rows.empty()) {
-    std::cout << "no datasets in " << project
-              << " (import one with: sigmactl dataset import " << project
-              << " NAME --file data.csv)\n";
-    return kExitOk;
-  }
-  PrintTable(std::cout, {"NAME", "ROWS", "COLUMNS", "HASH", "CREATED", "SOURCE"}, rows);
-  return kExitOk;
+  return RunMethod(g, "dataset.list", PathParams(project), [&](const Object::Ptr& o) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : *o->getArray("datasets")) {
+      auto d = v.extract<Object::Ptr>();
+      rows.push_back({Str(d, "name"), Str(d, "rows"), Str(d, "columns"),
+                      Str(d, "hash").substr(0, 12), Str(d, "created_at"), Str(d, "source")});
+    }
+    if (rows.empty()) {
+      std::cout << "no datasets in " << project << " (import one with: sigmactl dataset import "
+                << project << " NAME --file data.csv)\n";
+      return;
+    }
+    PrintTable(std::cout, {"NAME", "ROWS", "COLUMNS", "HASH", "CREATED", "SOURCE"}, rows);
+  });
 }
 
 int CmdDatasetShow(const GlobalOptions& g, const std::string& path, bool schema_only) {
-  auto r = CallDaemon(g, "dataset.show", PathParams(path));
-  if (!r.ok()) return ReportFailure(r.status());
-  if (g.json) {
-    std::cout << ToJson(r.value()) << '\n';
-    return kExitOk;
-  }
-  auto d = r->extract<Object::Ptr>();
-  if (schema_only) {
-    std::cout << d->getValue<std::string>("schema");
-    return kExitOk;
-  }
-  PrintKeyValues(std::cout, {{"dataset", Str(d, "tenant") + "/" + Str(d, "project") + "/" +
-                                             Str(d, "name")},
-                             {"rows", Str(d, "rows")},
-                             {"columns", Str(d, "columns")},
-                             {"hash", Str(d, "hash")},
-                             {"source", Str(d, "source")},
-                             {"created", Str(d, "created_at") + " by " + Str(d, "created_by")},
-                             {"import", Str(d, "import_report")}});
-  std::cout << '\n';
-  PrintColumns(d);
-  return kExitOk;
+  return RunMethod(g, "dataset.show", PathParams(path), [&](const Object::Ptr& d) {
+    if (schema_only) {
+      std::cout << d->getValue<std::string>("schema");
+      return;
+    }
+    PrintKeyValues(std::cout,
+                   {{"dataset", Str(d, "tenant") + "/" + Str(d, "project") + "/" + Str(d, "name")},
+                    {"rows", Str(d, "rows")},
+                    {"columns", Str(d, "columns")},
+                    {"hash", Str(d, "hash")},
+                    {"source", Str(d, "source")},
+                    {"created", Str(d, "created_at") + " by " + Str(d, "created_by")},
+                    {"import", Str(d, "import_report")}});
+    std::cout << '\n';
+    PrintColumns(d);
+  });
 }
 
 int CmdDatasetExport(const GlobalOptions& g, const std::string& path, const std::string& output) {
@@ -172,16 +155,10 @@ int CmdDatasetExport(const GlobalOptions& g, const std::string& path, const std:
 int CmdDatasetDelete(const GlobalOptions& g, const std::string& path, bool force) {
   Object::Ptr params = PathParams(path);
   if (force) params->set("force", true);
-  auto r = CallDaemon(g, "dataset.delete", params);
-  if (!r.ok()) return ReportFailure(r.status());
-  if (g.json) {
-    std::cout << ToJson(r.value()) << '\n';
-    return kExitOk;
-  }
-  auto d = r->extract<Object::Ptr>();
-  std::cout << "deleted dataset " << Str(d, "tenant") << "/" << Str(d, "project") << "/"
-            << Str(d, "name") << " (" << Str(d, "rows") << " rows)\n";
-  return kExitOk;
+  return RunMethod(g, "dataset.delete", params, [&](const Object::Ptr& d) {
+    std::cout << "deleted dataset " << Str(d, "tenant") << "/" << Str(d, "project") << "/"
+              << Str(d, "name") << " (" << Str(d, "rows") << " rows)\n";
+  });
 }
 
 }  // namespace sigmad::ctl

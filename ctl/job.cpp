@@ -39,48 +39,30 @@ int JobExit(const Object::Ptr& j) {
 }  // namespace
 
 int CmdJobList(const GlobalOptions& g) {
-  auto r = CallDaemon(g, "job.list");
-  if (!r.ok()) return ReportFailure(r.status());
-  if (g.json) {
-    std::cout << ToJson(r.value()) << '\n';
-    return kExitOk;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& v : *r->extract<Object::Ptr>()->getArray("jobs")) {
-    auto j = v.extract<Object::Ptr>();
-    rows.push_back({Str(j, "id"), Str(j, "state"), Str(j, "kind"), Str(j, "target"),
-                    Str(j, "created_at"), Str(j, "message")});
-  }
-  if (rows.empty()) {
-    std::cout << "no jobs\n";
-    return kExitOk;
-  }
-  PrintTable(std::cout, {"ID", "STATE", "KIND", "TARGET", "SUBMITTED", "PROGRESS"}, rows);
-  return kExitOk;
+  return RunMethod(g, "job.list", new Object, [&](const Object::Ptr& o) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : *o->getArray("jobs")) {
+      auto j = v.extract<Object::Ptr>();
+      rows.push_back({Str(j, "id"), Str(j, "state"), Str(j, "kind"), Str(j, "target"),
+                      Str(j, "created_at"), Str(j, "message")});
+    }
+    if (rows.empty()) {
+      std::cout << "no jobs\n";
+      return;
+    }
+    PrintTable(std::cout, {"ID", "STATE", "KIND", "TARGET", "SUBMITTED", "PROGRESS"}, rows);
+  });
 }
 
 int CmdJobShow(const GlobalOptions& g, const std::string& id) {
-  auto r = CallDaemon(g, "job.show", IdParams(id));
-  if (!r.ok()) return ReportFailure(r.status());
-  if (g.json) {
-    std::cout << ToJson(r.value()) << '\n';
-    return kExitOk;
-  }
-  PrintJob(r->extract<Object::Ptr>());
-  return kExitOk;
+  return RunMethod(g, "job.show", IdParams(id), [&](const Object::Ptr& o) { PrintJob(o); });
 }
 
 int CmdJobCancel(const GlobalOptions& g, const std::string& id) {
-  auto r = CallDaemon(g, "job.cancel", IdParams(id));
-  if (!r.ok()) return ReportFailure(r.status());
-  if (g.json) {
-    std::cout << ToJson(r.value()) << '\n';
-    return kExitOk;
-  }
-  auto j = r->extract<Object::Ptr>();
-  std::cout << (Str(j, "state") == "cancelled" ? "cancelled job " : "asked job ") << Str(j, "id")
-            << (Str(j, "state") == "cancelled" ? "\n" : " to stop; it ends at its next check\n");
-  return kExitOk;
+  return RunMethod(g, "job.cancel", IdParams(id), [&](const Object::Ptr& j) {
+    std::cout << (Str(j, "state") == "cancelled" ? "cancelled job " : "asked job ") << Str(j, "id")
+              << (Str(j, "state") == "cancelled" ? "\n" : " to stop; it ends at its next check\n");
+  });
 }
 
 int CmdJobWait(const GlobalOptions& g, const std::string& id) {

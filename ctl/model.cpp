@@ -14,12 +14,6 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-Object::Ptr PathParams(const std::string& path) {
-  Object::Ptr p = new Object;
-  p->set("path", path);
-  return p;
-}
-
 }  // namespace
 
 int CmdModelTrain(const GlobalOptions& g, const ModelTrainArgs& a) {
@@ -51,66 +45,56 @@ int CmdModelTrain(const GlobalOptions& g, const ModelTrainArgs& a) {
 }
 
 int CmdModelList(const GlobalOptions& g, const std::string& project) {
-  auto r = CallDaemon(g, "model.list", PathParams(project));
-  if (!r.ok()) return ReportFailure(r.status());
-  if (g.json) {
-    std::cout << ToJson(r.value()) << '\n';
-    return kExitOk;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& v : *r->extract<Object::Ptr>()->getArray("models")) {
-    auto m = v.extract<Object::Ptr>();
-    std::string r2;
-    for (const auto& out : *m->getArray("outputs")) {
-      auto oo = out.extract<Object::Ptr>();
-      r2 += (r2.empty() ? "" : " ") + Str(oo, "name") + "=" + Num(oo, "r2");
+  return RunMethod(g, "model.list", PathParams(project), [&](const Object::Ptr& o) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : *o->getArray("models")) {
+      auto m = v.extract<Object::Ptr>();
+      std::string r2;
+      for (const auto& out : *m->getArray("outputs")) {
+        auto oo = out.extract<Object::Ptr>();
+        r2 += (r2.empty() ? "" : " ") + Str(oo, "name") + "=" + Num(oo, "r2");
+      }
+      rows.push_back({Str(m, "name"), Str(m, "dataset"), Str(m, "rows"), r2, Str(m, "created_at")});
     }
-    rows.push_back({Str(m, "name"), Str(m, "dataset"), Str(m, "rows"), r2, Str(m, "created_at")});
-  }
-  if (rows.empty()) {
-    std::cout << "no models in " << project << '\n';
-    return kExitOk;
-  }
-  PrintTable(std::cout, {"NAME", "DATASET", "ROWS", "CV R2", "CREATED"}, rows);
-  return kExitOk;
+    if (rows.empty()) {
+      std::cout << "no models in " << project << '\n';
+      return;
+    }
+    PrintTable(std::cout, {"NAME", "DATASET", "ROWS", "CV R2", "CREATED"}, rows);
+  });
 }
 
 int CmdModelShow(const GlobalOptions& g, const std::string& path) {
-  auto r = CallDaemon(g, "model.show", PathParams(path));
-  if (!r.ok()) return ReportFailure(r.status());
-  if (g.json) {
-    std::cout << ToJson(r.value()) << '\n';
-    return kExitOk;
-  }
-  auto m = r->extract<Object::Ptr>();
-  auto opt = m->getObject("options");
-  std::string hidden;
-  for (const auto& h : *opt->getArray("hidden")) hidden += (hidden.empty() ? "" : ",") + h.toString();
-  PrintKeyValues(std::cout,
-                 {{"model", Str(m, "tenant") + "/" + Str(m, "project") + "/" + Str(m, "name")},
-                  {"dataset", Str(m, "dataset") + " (hash " + Str(m, "dataset_hash").substr(0, 12) +
-                                  ", " + Str(m, "rows") + " rows)"},
-                  {"network", Str(opt, "ensemble") + " members, hidden " + hidden +
-                                  ", up to " + Str(opt, "max_epochs") + " epochs, seed " +
-                                  Str(opt, "seed")},
-                  {"trained", Str(m, "created_at") + " by " + Str(m, "created_by") + ", job " +
-                                  Str(m, "job")},
-                  {"runtime", "libtorch " + Str(m, "torch_version") + ", " + Str(m, "threads") +
-                                  " thread(s)"}});
-  std::cout << '\n';
-  const std::string folds = Str(m, "cv_folds");
-  if (folds == "0") {
-    std::cout << "no cross-validation (folds 0)\n";
-    return kExitOk;
-  }
-  std::cout << folds << "-fold cross-validation:\n";
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& v : *m->getArray("outputs")) {
-    auto o = v.extract<Object::Ptr>();
-    rows.push_back({Str(o, "name"), Num(o, "r2"), Num(o, "rmse"), Num(o, "mae")});
-  }
-  PrintTable(std::cout, {"OUTPUT", "R2", "RMSE", "MAE"}, rows);
-  return kExitOk;
+  return RunMethod(g, "model.show", PathParams(path), [&](const Object::Ptr& m) {
+    auto opt = m->getObject("options");
+    std::string hidden;
+    for (const auto& h : *opt->getArray("hidden"))
+      hidden += (hidden.empty() ? "" : ",") + h.toString();
+    PrintKeyValues(
+        std::cout,
+        {{"model", Str(m, "tenant") + "/" + Str(m, "project") + "/" + Str(m, "name")},
+         {"dataset", Str(m, "dataset") + " (hash " + Str(m, "dataset_hash").substr(0, 12) + ", " +
+                         Str(m, "rows") + " rows)"},
+         {"network", Str(opt, "ensemble") + " members, hidden " + hidden + ", up to " +
+                         Str(opt, "max_epochs") + " epochs, seed " + Str(opt, "seed")},
+         {"trained",
+          Str(m, "created_at") + " by " + Str(m, "created_by") + ", job " + Str(m, "job")},
+         {"runtime",
+          "libtorch " + Str(m, "torch_version") + ", " + Str(m, "threads") + " thread(s)"}});
+    std::cout << '\n';
+    const std::string folds = Str(m, "cv_folds");
+    if (folds == "0") {
+      std::cout << "no cross-validation (folds 0)\n";
+      return;
+    }
+    std::cout << folds << "-fold cross-validation:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : *m->getArray("outputs")) {
+      auto o = v.extract<Object::Ptr>();
+      rows.push_back({Str(o, "name"), Num(o, "r2"), Num(o, "rmse"), Num(o, "mae")});
+    }
+    PrintTable(std::cout, {"OUTPUT", "R2", "RMSE", "MAE"}, rows);
+  });
 }
 
 int CmdPredict(const GlobalOptions& g, const std::string& model, const std::string& file,

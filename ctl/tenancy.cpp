@@ -14,25 +14,6 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-Object::Ptr PathParams(const std::string& path) {
-  Object::Ptr p = new Object;
-  p->set("path", path);
-  return p;
-}
-
-// Calls `method`; prints the JSON result with --json, else hands it to `human`.
-template <typename Fn>
-int Run(const GlobalOptions& g, const std::string& method, Object::Ptr params, Fn human) {
-  auto r = CallDaemon(g, method, std::move(params));
-  if (!r.ok()) return ReportFailure(r.status());
-  if (g.json) {
-    std::cout << ToJson(r.value()) << '\n';
-  } else {
-    human(r->extract<Object::Ptr>());
-  }
-  return kExitOk;
-}
-
 std::string Plural(const std::string& n, const char* one) {
   return n + " " + one + (n == "1" ? "" : "s");
 }
@@ -40,14 +21,14 @@ std::string Plural(const std::string& n, const char* one) {
 }  // namespace
 
 int CmdTenantCreate(const GlobalOptions& g, const std::string& name) {
-  return Run(g, "tenant.create", PathParams(name), [](const Object::Ptr& t) {
+  return RunMethod(g, "tenant.create", PathParams(name), [](const Object::Ptr& t) {
     std::cout << "created tenant " << Str(t, "name") << " (data key term " << Str(t, "key_term")
               << ")\n";
   });
 }
 
 int CmdTenantList(const GlobalOptions& g) {
-  return Run(g, "tenant.list", new Object, [](const Object::Ptr& r) {
+  return RunMethod(g, "tenant.list", new Object, [](const Object::Ptr& r) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& v : *r->getArray("tenants")) {
       auto t = v.extract<Object::Ptr>();
@@ -63,7 +44,7 @@ int CmdTenantList(const GlobalOptions& g) {
 }
 
 int CmdTenantShow(const GlobalOptions& g, const std::string& name) {
-  return Run(g, "tenant.show", PathParams(name), [](const Object::Ptr& t) {
+  return RunMethod(g, "tenant.show", PathParams(name), [](const Object::Ptr& t) {
     PrintKeyValues(std::cout, {{"tenant", Str(t, "name")},
                                {"created", Str(t, "created_at") + " by " + Str(t, "created_by")},
                                {"data key", "term " + Str(t, "key_term")},
@@ -81,13 +62,13 @@ int CmdTenantShow(const GlobalOptions& g, const std::string& name) {
 }
 
 int CmdProjectCreate(const GlobalOptions& g, const std::string& path) {
-  return Run(g, "project.create", PathParams(path), [](const Object::Ptr& p) {
+  return RunMethod(g, "project.create", PathParams(path), [](const Object::Ptr& p) {
     std::cout << "created project " << Str(p, "tenant") << '/' << Str(p, "name") << '\n';
   });
 }
 
 int CmdProjectList(const GlobalOptions& g, const std::string& tenant) {
-  return Run(g, "project.list", PathParams(tenant), [](const Object::Ptr& r) {
+  return RunMethod(g, "project.list", PathParams(tenant), [](const Object::Ptr& r) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& v : *r->getArray("projects")) {
       auto p = v.extract<Object::Ptr>();
@@ -104,7 +85,7 @@ int CmdProjectList(const GlobalOptions& g, const std::string& tenant) {
 int CmdProjectDelete(const GlobalOptions& g, const std::string& path, bool force) {
   Object::Ptr params = PathParams(path);
   params->set("force", force);
-  return Run(g, "project.delete", params, [](const Object::Ptr& r) {
+  return RunMethod(g, "project.delete", params, [](const Object::Ptr& r) {
     std::cout << "deleted project " << Str(r, "path") << " and "
               << Plural(Str(r, "tasks_deleted"), "task");
     if (Str(r, "data_deleted") != "0") std::cout << ", " << Plural(Str(r, "data_deleted"), "dataset");
@@ -113,14 +94,14 @@ int CmdProjectDelete(const GlobalOptions& g, const std::string& path, bool force
 }
 
 int CmdTaskCreate(const GlobalOptions& g, const std::string& path) {
-  return Run(g, "task.create", PathParams(path), [](const Object::Ptr& t) {
+  return RunMethod(g, "task.create", PathParams(path), [](const Object::Ptr& t) {
     std::cout << "created task " << Str(t, "tenant") << '/' << Str(t, "project") << '/'
               << Str(t, "name") << '\n';
   });
 }
 
 int CmdTaskList(const GlobalOptions& g, const std::string& project_path) {
-  return Run(g, "task.list", PathParams(project_path), [](const Object::Ptr& r) {
+  return RunMethod(g, "task.list", PathParams(project_path), [](const Object::Ptr& r) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& v : *r->getArray("tasks")) {
       auto t = v.extract<Object::Ptr>();
@@ -137,7 +118,7 @@ int CmdTaskList(const GlobalOptions& g, const std::string& project_path) {
 int CmdTaskDelete(const GlobalOptions& g, const std::string& path, bool force) {
   Object::Ptr params = PathParams(path);
   params->set("force", force);
-  return Run(g, "task.delete", params,
+  return RunMethod(g, "task.delete", params,
              [](const Object::Ptr& r) { std::cout << "deleted task " << Str(r, "path") << '\n'; });
 }
 
