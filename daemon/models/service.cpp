@@ -204,6 +204,7 @@ Result<std::vector<ModelInfo>> ModelService::Scan(const store::ReadTxn& txn,
                          [&](std::string_view key, std::string_view plain, bool*) -> Status {
                            auto m = DecodeMeta(KeyReader(key.substr(16)).U64().value_or(0), plain);
                            if (!m.ok()) return m.status();
+                           m.value().tenant_id = where.tenant;
                            m.value().tenant = where.tenant_name;
                            m.value().project = where.project_name;
                            out.push_back(std::move(m).value());
@@ -366,19 +367,23 @@ Result<ModelInfo> ModelService::Show(std::string_view model_path) const {
 Result<analysis::Model> ModelService::Load(std::string_view model_path) const {
   auto info = Show(model_path);
   if (!info.ok()) return info.status();
-  auto where = Resolve(model_path);
-  if (!where.ok()) return where.status();
+  return LoadData(info.value());
+}
+
+Result<analysis::Model> ModelService::LoadData(const ModelInfo& info) const {
   std::optional<std::string> bytes;
   Status s = vault_.env().View([&](store::ReadTxn& txn) -> Status {
-    auto got = vault_.Get(txn, t_.data, KeyBuilder().U64(where.value().tenant)
-                                            .U64(info.value().id).Build(),
-                          where.value().tenant);
+    auto got = vault_.Get(txn, t_.data, KeyBuilder().U64(info.tenant_id).U64(info.id).Build(),
+                          info.tenant_id);
     if (!got.ok()) return got.status();
     bytes = got.value();
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  if (!bytes) return Status::Error("corrupt", "model " + std::string(model_path) + " has no data");
+  if (!bytes) {
+    return Status::Error("corrupt", "model " + info.tenant + "/" + info.project + "/" +
+                                        info.name + " has no data");
+  }
   return analysis::DeserializeModel(*bytes);
 }
 
@@ -393,8 +398,10 @@ Result<ModelService::Predicted> ModelService::Predict(const tenancy::Actor& acto
   }
   Predicted out;
   out.model = info.value().tenant + "/" + info.value().project + "/" + info.value().name;
-  auto refuse = [&](Status why) { return Refuse(actor, info.value().tenant, kPredict, out.model, why); };
-  auto model = Load(out.model);
+  auto refuse = [&](Status why) {
+    return Refuse(actor, info.value().tenant, kPredict, out.model, std::move(why));
+  };
+  auto model = LoadData(info.value());
   if (!model.ok()) return refuse(model.status());
   auto inputs = ReadPredictionInputs(model.value(), csv);
   if (!inputs.ok()) return refuse(inputs.status());

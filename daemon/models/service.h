@@ -37,6 +37,7 @@ namespace sigmad::models {
 
 struct ModelInfo {
   uint64_t id = 0;
+  uint64_t tenant_id = 0;
   std::string tenant, project, name;
   std::string dataset, dataset_hash;
   analysis::TrainOptions options;
@@ -97,6 +98,8 @@ class ModelService {
   // Splits TENANT/PROJECT/NAME and finds the project.
   Result<Place> Resolve(std::string_view path) const;
   Result<std::vector<ModelInfo>> Scan(const store::ReadTxn& txn, const Place& where) const;
+  // The trained model of a model Show found.
+  Result<analysis::Model> LoadData(const ModelInfo& info) const;
   // The job's work: train and store.
   Result<std::string> Run(jobs::JobContext& context, const tenancy::Actor& actor,
                           const Place& where, const std::string& dataset_path,
