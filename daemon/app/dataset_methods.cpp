@@ -159,10 +159,8 @@ void RegisterDatasetMethods(control::Dispatcher& d, dataset::DatasetService& ser
     if (!path.ok()) return path.status();
     auto list = svc->List(path.value());
     if (!list.ok()) return list.status();
-    Array::Ptr a = new Array;
-    for (const auto& info : list.value()) a->add(InfoJson(info));
     Object::Ptr o = NewObject();
-    o->set("datasets", a);
+    o->set("datasets", ToArray(list.value(), InfoJson));
     return Var(o);
   });
   d.Register("dataset.show", [svc](const control::Call& call) -> R {

@@ -47,10 +47,8 @@ void RegisterJobMethods(control::Dispatcher& d, jobs::JobService& service, const
     if (Status s = call.OnlyParams({}); !s.ok()) return s;
     auto list = svc->List();
     if (!list.ok()) return list.status();
-    Array::Ptr a = new Array;
-    for (const auto& j : list.value()) a->add(JobJson(j));
     Object::Ptr o = NewObject();
-    o->set("jobs", a);
+    o->set("jobs", ToArray(list.value(), JobJson));
     return Var(o);
   });
   d.Register("job.show", [svc](const control::Call& call) -> R {

@@ -104,10 +104,8 @@ void RegisterModelMethods(control::Dispatcher& d, models::ModelService& service,
     if (!path.ok()) return path.status();
     auto list = svc->List(path.value());
     if (!list.ok()) return list.status();
-    Array::Ptr a = new Array;
-    for (const auto& m : list.value()) a->add(ModelJson(m));
     Object::Ptr o = NewObject();
-    o->set("models", a);
+    o->set("models", ToArray(list.value(), ModelJson));
     return Var(o);
   });
   d.Register("model.show", [svc](const control::Call& call) -> R {

@@ -3,6 +3,7 @@
 // Thread-safety: pure functions of the call.
 #pragma once
 
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include <string>
@@ -33,5 +34,13 @@ Result<std::vector<std::string>> OptStringList(const control::Call& call, const 
 tenancy::Actor ActorOf(const control::Call& call);
 // A JSON object that keeps its keys in insertion order, for replies.
 Poco::JSON::Object::Ptr NewObject();
+
+// A JSON array of to_json(item) for each of `items`, in order.
+template <typename T, typename Fn>
+Poco::JSON::Array::Ptr ToArray(const std::vector<T>& items, Fn to_json) {
+  Poco::JSON::Array::Ptr a = new Poco::JSON::Array;
+  for (const auto& item : items) a->add(to_json(item));
+  return a;
+}
 
 }  // namespace sigmad::app

@@ -55,13 +55,6 @@ Object::Ptr DeletedJson(const tenancy::Deleted& d) {
   return o;
 }
 
-template <typename T, typename Fn>
-Array::Ptr ToArray(const std::vector<T>& items, Fn to_json) {
-  Array::Ptr a = new Array;
-  for (const auto& item : items) a->add(to_json(item));
-  return a;
-}
-
 }  // namespace
 
 std::string ActorName(const control::PeerCred& peer) {
