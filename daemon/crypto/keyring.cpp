@@ -8,6 +8,8 @@
 #include <mutex>
 #include <utility>
 
+#include "crypto/kdf.h"
+
 namespace sigmad::crypto {
 namespace {
 
@@ -38,7 +40,7 @@ Result<std::unique_ptr<Keyring>> Keyring::Create(SecretBytes kek) {
   }
   Result<std::unique_ptr<Aead>> aead = Aead::Create(kek);
   if (!aead.ok()) return aead.status();
-  return std::unique_ptr<Keyring>(new Keyring(std::move(aead).value()));
+  return std::unique_ptr<Keyring>(new Keyring(std::move(aead).value(), std::move(kek)));
 }
 
 std::shared_ptr<const Aead> Keyring::Kek() const {
@@ -53,9 +55,25 @@ Status Keyring::ReplaceKek(SecretBytes kek) {
   }
   Result<std::unique_ptr<Aead>> aead = Aead::Create(kek);
   if (!aead.ok()) return aead.status();
+  auto bytes = std::make_shared<const SecretBytes>(std::move(kek));
   std::unique_lock lock(mu_);
   kek_ = std::move(aead).value();
+  kek_bytes_ = std::move(bytes);
   return Status::Ok();
+}
+
+SecretBytes Keyring::CloneKek() const {
+  std::shared_lock lock(mu_);
+  return kek_bytes_->Clone();
+}
+
+Result<SecretBytes> Keyring::DeriveFromKek(std::string_view info, size_t length) const {
+  std::shared_ptr<const SecretBytes> kek;
+  {
+    std::shared_lock lock(mu_);
+    kek = kek_bytes_;
+  }
+  return DeriveKey(*kek, /*salt=*/"", info, length);
 }
 
 Result<SecretBytes> Keyring::NewDataKey() {

@@ -94,6 +94,13 @@ class Keyring {
   // A copy of the DEK of (tenant, term), "no_key" if unknown. For master-key rotation
   // only (WrapKeyUnder); nothing else needs raw data keys.
   Result<SecretBytes> ExportDataKey(uint64_t tenant, uint32_t term) const;
+  // A key for another purpose derived from the current master key (HKDF-SHA256 with
+  // `info` as the label, crypto/kdf.h), e.g. the backup key. Values sealed under it are
+  // bound to this master key: after ReplaceKek the same label derives another key.
+  Result<SecretBytes> DeriveFromKek(std::string_view info, size_t length) const;
+  // A copy of the current master key, to open a copy of the store (a backup being
+  // verified or restored) with the same key. Nothing else needs it.
+  SecretBytes CloneKek() const;
 
   // Seals under the tenant's current term (Aead::Seal); "no_key" if it has none.
   Status Seal(uint64_t tenant, std::string_view plaintext, std::string_view aad,
@@ -114,7 +121,8 @@ class Keyring {
     uint32_t current = 0;  // 0: none yet
   };
 
-  explicit Keyring(std::unique_ptr<Aead> kek) : kek_(std::move(kek)) {}
+  Keyring(std::unique_ptr<Aead> kek, SecretBytes kek_bytes)
+      : kek_(std::move(kek)), kek_bytes_(std::make_shared<const SecretBytes>(std::move(kek_bytes))) {}
   std::shared_ptr<const Aead> Kek() const;  // the current KEK, held for one call
   static Result<std::string> Wrap(const Aead& kek, uint64_t tenant, uint32_t term,
                                   const SecretBytes& dek);
@@ -123,6 +131,7 @@ class Keyring {
 
   mutable std::shared_mutex mu_;
   std::shared_ptr<const Aead> kek_;  // GUARDED_BY(mu_); replaced by master-key rotation
+  std::shared_ptr<const SecretBytes> kek_bytes_;  // GUARDED_BY(mu_); the same key, to derive from
   std::unordered_map<uint64_t, TenantKeys> tenants_;  // GUARDED_BY(mu_)
 };
 

@@ -362,3 +362,28 @@ TEST_CASE("Keyring serves readers while keys are added and forgotten", "[crypto]
   CHECK(keyring->Terms(1).size() == 20u);
   CHECK(keyring->Terms(2).empty());
 }
+
+TEST_CASE("Keyring derives keys from the current master key", "[crypto][keyring]") {
+  const SecretBytes kek = RandomKey(), other = RandomKey();
+  auto ring = MakeKeyring(kek);
+  auto a = ring->DeriveFromKek("sigmad backup v1", 32);
+  auto again = ring->DeriveFromKek("sigmad backup v1", 32);
+  auto label = ring->DeriveFromKek("sigmad other v1", 32);
+  REQUIRE(a.ok());
+  REQUIRE(again.ok());
+  REQUIRE(label.ok());
+  CHECK(a.value().size() == 32);
+  CHECK(Bytes(a.value()) == Bytes(again.value()));
+  CHECK(Bytes(a.value()) != Bytes(label.value()));
+  CHECK(Bytes(a.value()) != Bytes(kek));
+  // The same label under the same master key in another keyring gives the same key...
+  auto same = MakeKeyring(kek)->DeriveFromKek("sigmad backup v1", 32);
+  REQUIRE(same.ok());
+  CHECK(Bytes(same.value()) == Bytes(a.value()));
+  // ...and after a master-key rotation another one.
+  REQUIRE(ring->ReplaceKek(other.Clone()).ok());
+  auto rotated = ring->DeriveFromKek("sigmad backup v1", 32);
+  REQUIRE(rotated.ok());
+  CHECK(Bytes(rotated.value()) != Bytes(a.value()));
+  CHECK(ring->DeriveFromKek("sigmad backup v1", 0).status().code() == "invalid_argument");
+}
