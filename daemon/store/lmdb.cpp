@@ -90,18 +90,19 @@ Result<std::unique_ptr<Env>> Env::Open(const EnvOptions& options) {
   // only keeps it above the data), so set it beforehand only for a new store.
   struct stat st {};
   const bool fresh = ::stat((options.dir / "data.mdb").c_str(), &st) != 0;
-  if (fresh) {
+  if (fresh && !options.read_only) {
     rc = mdb_env_set_mapsize(raw, options.initial_map_bytes);
     if (rc != 0) return MdbError(rc, "mdb_env_set_mapsize", where);
   }
-  rc = mdb_env_open(raw, where.c_str(), MDB_NOTLS, 0600);
+  const unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0);
+  rc = mdb_env_open(raw, where.c_str(), flags, 0600);
   if (rc != 0) return MdbError(rc, "mdb_env_open", where);
 
   MDB_envinfo info{};
   rc = mdb_env_info(raw, &info);
   if (rc != 0) return MdbError(rc, "mdb_env_info", where);
   size_t map_bytes = info.me_mapsize;
-  if (map_bytes < options.initial_map_bytes) {
+  if (map_bytes < options.initial_map_bytes && !options.read_only) {
     rc = mdb_env_set_mapsize(raw, options.initial_map_bytes);  // no transaction open yet
     if (rc != 0) return MdbError(rc, "mdb_env_set_mapsize", where);
     rc = mdb_env_info(raw, &info);
@@ -167,6 +168,23 @@ Result<Dbi> Env::OpenDb(const std::string& name) {
   std::lock_guard lock(dbis_mu_);
   if (auto it = dbis_.find(name); it != dbis_.end()) return it->second;
   MDB_dbi handle = 0;
+  if (options_.read_only) {  // no MDB_CREATE; a read transaction commits the handle
+    std::shared_lock map_lock = LockShared();
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+    if (rc != 0) return MdbError(rc, "mdb_txn_begin (read)", dir_);
+    rc = mdb_dbi_open(txn, name.c_str(), 0, &handle);
+    if (rc != 0) {
+      mdb_txn_abort(txn);
+      if (rc == MDB_NOTFOUND) {
+        return Status::Error(kCodeNoDb, "the store in " + dir_ + " has no database '" + name + "'");
+      }
+      return MdbError(rc, "mdb_dbi_open", name);
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc != 0) return MdbError(rc, "mdb_txn_commit (read)", name);
+    return dbis_.emplace(name, Dbi(handle, name)).first->second;
+  }
   Status s = Update([&](WriteTxn& txn) {
     return txn.Check(mdb_dbi_open(txn.txn_, name.c_str(), MDB_CREATE, &handle), "mdb_dbi_open",
                      name);
@@ -199,6 +217,9 @@ Status Env::View(const std::function<Status(ReadTxn&)>& fn) {
 
 Status Env::Update(const std::function<Status(WriteTxn&)>& fn) {
   if (InsideTxnOf(this)) return NestedError("Update");
+  if (options_.read_only) {
+    return Status::Error(kCodeReadOnly, "the store in " + dir_ + " is open read-only");
+  }
   ActiveScope active(this);
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     size_t observed = 0;
@@ -248,6 +269,15 @@ Result<EnvInfo> Env::Info() {
   out.readers_used = info.me_numreaders;
   out.max_readers = info.me_maxreaders;
   return out;
+}
+
+Status Env::CopyTo(int fd) {
+  if (InsideTxnOf(this)) return NestedError("CopyTo");
+  std::shared_lock lock = LockShared();
+  if (!broken_.ok()) return broken_;
+  const int rc = mdb_env_copyfd2(env_, fd, MDB_CP_COMPACT);
+  if (rc != 0) return MdbError(rc, "mdb_env_copyfd2", dir_);
+  return Status::Ok();
 }
 
 Status Env::Sync() {

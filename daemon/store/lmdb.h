@@ -58,6 +58,8 @@ inline constexpr char kCodeExists[] = "exists";         // Put(kNoOverwrite) on 
 inline constexpr char kCodeStoreFull[] = "store_full";  // the map is at max_map_bytes
 inline constexpr char kCodeSchema[] = "schema";         // schema version cannot be served
 inline constexpr char kCodeNestedTxn[] = "nested_txn";  // Env called inside its own callback
+inline constexpr char kCodeReadOnly[] = "read_only";    // a write to a read-only Env
+inline constexpr char kCodeNoDb[] = "no_db";            // OpenDb of a missing DB, read-only
 
 // The DB and key holding the schema version (uint32, big-endian). Reserved.
 inline constexpr char kMetaDb[] = "meta";
@@ -69,6 +71,10 @@ struct EnvOptions {
   size_t max_map_bytes = size_t{64} << 30;      // the map never grows past this
   unsigned max_dbs = 32;                        // named databases, "meta" included
   unsigned max_readers = 126;                   // concurrent read transactions (all processes)
+  // Open an existing store for reading only (MDB_RDONLY), e.g. a backup being verified:
+  // Update fails with kCodeReadOnly, OpenDb with kCodeNoDb for a DB the store lacks,
+  // EnsureSchema only compares. The dir must still be writable for LMDB's lock file.
+  bool read_only = false;
 };
 
 struct EnvInfo {
@@ -217,11 +223,18 @@ class Env {
   // adopting its size and beginning again.)
   Status Update(const std::function<Status(WriteTxn&)>& fn);
 
+  // Writes a consistent snapshot of the store to `fd` (a file or a pipe) as a new
+  // data.mdb, compacted (free pages left out: mdb_env_copyfd2 with MDB_CP_COMPACT).
+  // Readers and the writer go on meanwhile; only growing the map waits for the copy to
+  // end (it holds the map lock shared, as every transaction does).
+  Status CopyTo(int fd);
+
   // Brings the schema version in kMetaDb to `current` (>= 1), in one write transaction:
   // absent (new store): records `current`; equal: nothing; lower: runs
   // migrations[stored+1 .. current] in order, then records `current`; higher, or a
   // migration missing: kCodeSchema and nothing changes. Migrations are run like an
-  // Update's fn (re-runnable). Returns the version found before (0: new store).
+  // Update's fn (re-runnable). Returns the version found before (0: new store). A
+  // read-only Env is never migrated: any version but `current` is kCodeSchema.
   Result<uint32_t> EnsureSchema(uint32_t current, const Migrations& migrations);
 
   Result<EnvInfo> Info();
@@ -230,6 +243,7 @@ class Env {
   // Reader slots of dead processes cleared at Open, for the daemon to log.
   int stale_readers_cleared() const { return stale_readers_cleared_; }
   const std::filesystem::path& dir() const { return options_.dir; }
+  bool read_only() const { return options_.read_only; }
 
  private:
   Env(MDB_env* env, EnvOptions options);

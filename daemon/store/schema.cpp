@@ -24,6 +24,26 @@ Result<uint32_t> Env::EnsureSchema(uint32_t current, const Migrations& migration
   const std::string encoded = KeyBuilder().U32(current).Build();
 
   uint32_t found = 0;
+  if (options_.read_only) {
+    Status s = View([&](ReadTxn& txn) -> Status {
+      Result<std::optional<std::string_view>> stored = txn.Get(meta, kSchemaVersionKey);
+      if (!stored.ok()) return stored.status();
+      KeyReader reader(stored->value_or(""));
+      const std::optional<uint32_t> version = reader.U32();
+      if (!version || !reader.done()) {
+        return Status::Error(kCodeSchema, "the store in " + dir_ + " records no schema version");
+      }
+      found = *version;
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    if (found != current) {
+      return Status::Error(kCodeSchema, "the store in " + dir_ + " is at schema " + V(found) +
+                                            ", this sigmad serves " + V(current) +
+                                            " (a store open read-only is not migrated)");
+    }
+    return found;
+  }
   Status s = Update([&](WriteTxn& txn) -> Status {
     found = 0;  // re-runnable: Update may call this again after growing the map
     Result<std::optional<std::string_view>> stored = txn.Get(meta, kSchemaVersionKey);

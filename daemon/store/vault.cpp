@@ -93,6 +93,11 @@ Status Vault::LoadOrInitKeys() {
       return Status::Ok();
     });
     if (!c.ok()) return c;
+    if (env_->read_only()) {
+      return Status::Error("integrity", "the store in " + env_->dir().string() +
+                                            " has no key check: it is not a sigmad store, or "
+                                            "it is damaged");
+    }
     if (wrapped_keys > 0) {
       return Status::Error("integrity", "the store in " + env_->dir().string() + " has " +
                                             std::to_string(wrapped_keys) +
@@ -137,6 +142,11 @@ Status Vault::LoadOrInitKeys() {
       return keyring_->AddKey(*tenant, *term, std::move(dek).value(), /*make_current=*/true);
     });
   });
+}
+
+std::vector<Table> Vault::Tables() const {
+  std::lock_guard lock(tables_mu_);
+  return tables_;
 }
 
 Result<Table> Vault::OpenTable(const std::string& name, Owner owner) {

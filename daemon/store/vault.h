@@ -107,6 +107,9 @@ class Vault {
   // start-up, before serving.
   Result<Table> OpenTable(const std::string& name, Owner owner);
 
+  // Every table opened so far, in the order they were opened.
+  std::vector<Table> Tables() const;
+
   // The associated data of a value: binds DB, key and tenant.
   static RecordAad Aad(const Table& table, std::string_view key, uint64_t tenant) {
     return RecordAad(table.dbi.name(), key, tenant);

@@ -1,5 +1,6 @@
 #include "store/lmdb.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -486,4 +487,44 @@ TEST_CASE("Open clears reader slots left by dead processes", "[store][lmdb]") {
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(first == 1);
   CHECK(second == 0);  // already cleared
+}
+
+TEST_CASE("CopyTo writes a compacted snapshot that opens read-only", "[store][lmdb]") {
+  TempDir tmp;
+  fs::create_directory(tmp / "live");
+  fs::create_directory(tmp / "copy");
+  auto env = OpenEnv(tmp / "live");
+  REQUIRE(env->EnsureSchema(3, {}).ok());
+  const Dbi dbi = OpenDb(*env, "things");
+  for (int i = 0; i < 2000; ++i) {
+    REQUIRE_OK(Put(*env, dbi, "k" + std::to_string(i), std::string(100, 'x')));
+  }
+  REQUIRE_OK(env->Update([&](WriteTxn& txn) { return txn.DeletePrefix(dbi, "k1").status(); }));
+  const int fd = ::open((tmp / "copy" / "data.mdb").c_str(), O_CREAT | O_WRONLY, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE_OK(env->CopyTo(fd));
+  ::close(fd);
+  REQUIRE_OK(Put(*env, dbi, "after", "not in the copy"));
+  // Compacted: no larger than the pages in use.
+  CHECK(fs::file_size(tmp / "copy" / "data.mdb") <= env->Info().value().used_bytes);
+
+  EnvOptions options;
+  options.dir = tmp / "copy";
+  options.read_only = true;
+  auto copy = Env::Open(options);
+  REQUIRE_OK(copy.status());
+  CHECK(copy.value()->read_only());
+  const Dbi copied = OpenDb(*copy.value(), "things");
+  CHECK(Count(*copy.value(), copied) == 2000 - 1111);
+  CHECK(Get(*copy.value(), copied, "k0") == std::string(100, 'x'));
+  CHECK_FALSE(Get(*copy.value(), copied, "after"));
+  // Read-only: no writes, no new DBs, no migration.
+  const Status put = Put(*copy.value(), copied, "k0", "y");
+  CHECK(put.code() == kCodeReadOnly);
+  CHECK(copy.value()->OpenDb("missing").status().code() == kCodeNoDb);
+  CHECK(copy.value()->EnsureSchema(3, {}).value() == 3);
+  CHECK(copy.value()->EnsureSchema(4, {{4, [](WriteTxn&) { return Status::Ok(); }}})
+            .status()
+            .code() == kCodeSchema);
+  CHECK(Get(*copy.value(), copied, "k0") == std::string(100, 'x'));
 }
