@@ -69,3 +69,51 @@ TEST_CASE("ReadRegularFile refuses what is not a small regular file", "[common][
     }
   }
 }
+
+TEST_CASE("NewFile appears under its name only at Commit", "[common][file]") {
+  sigmad::testing::TempDir tmp;
+  const auto dir = tmp.path();
+  {
+    auto f = sigmad::NewFile::Create(dir, "out.bin", 0600);
+    REQUIRE(f.ok());
+    REQUIRE(f.value().Write("hello ").ok());
+    REQUIRE(f.value().Write("world").ok());
+    CHECK_FALSE(std::filesystem::exists(dir / "out.bin"));
+    REQUIRE(f.value().Commit().ok());
+  }
+  CHECK(sigmad::testing::ReadFile(dir / "out.bin") == "hello world");
+  CHECK(sigmad::testing::ModeOf(dir / "out.bin") == 0600);
+  // Never replaces: a second file of that name is refused and the first stays.
+  {
+    auto f = sigmad::NewFile::Create(dir, "out.bin", 0600);
+    REQUIRE(f.ok());
+    REQUIRE(f.value().Write("other").ok());
+    CHECK(f.value().Commit().code() == "exists");
+  }
+  CHECK(sigmad::testing::ReadFile(dir / "out.bin") == "hello world");
+  // Dropped before Commit: nothing is left, not even a temp file.
+  {
+    auto f = sigmad::NewFile::Create(dir, "gone.bin", 0600);
+    REQUIRE(f.ok());
+    REQUIRE(f.value().Write("x").ok());
+  }
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    ++entries;
+    CHECK(e.path().filename() == "out.bin");
+  }
+  CHECK(entries == 1);
+  CHECK(sigmad::NewFile::Create(dir, "a/b", 0600).status().code() == "invalid_argument");
+  CHECK(sigmad::NewFile::Create(dir / "missing", "x", 0600).status().code() == "io");
+}
+
+TEST_CASE("RemoveStaleTempFiles removes only NewFile's hidden temp files", "[common][file]") {
+  sigmad::testing::TempDir tmp;
+  sigmad::testing::WriteFile(tmp / ".tmp-x.sigbk-123", "partial");
+  sigmad::testing::WriteFile(tmp / "keep.txt", "kept");
+  auto removed = sigmad::RemoveStaleTempFiles(tmp.path());
+  REQUIRE(removed.ok());
+  CHECK(removed.value() == 1);
+  CHECK_FALSE(std::filesystem::exists(tmp / ".tmp-x.sigbk-123"));
+  CHECK(std::filesystem::exists(tmp / "keep.txt"));
+}
