@@ -110,6 +110,40 @@ int CmdStatus(const GlobalOptions& g) {
     rows.emplace_back("audit log", "seq " + Str(st, "audit_last_seq") + ", last hash " +
                                        Str(st, "audit_last_hash"));
   }
+  if (s->has("backups")) {
+    auto b = s->getObject("backups");
+    if (b->has("error")) {
+      rows.emplace_back("backups", "unknown: " + Str(b, "error"));
+    } else {
+      rows.emplace_back("backups", b->get("policy").isEmpty()
+                                       ? std::string("off (no BackupPolicy is active)")
+                                       : Str(b, "backups") + " in " + Str(b, "target") + "; next " +
+                                             Str(b, "next_backup_at"));
+      std::string rpo = "no verified backup";
+      if (!b->get("rpo_seconds").isEmpty()) {
+        rpo = FormatDuration(std::chrono::seconds(b->getValue<long long>("rpo_seconds"))) +
+              " (newest verified backup " + Str(b->getObject("newest_verified"), "id") + ")";
+      }
+      if (b->has("rpo_hours_allowed")) {
+        rpo += b->getValue<bool>("rpo_met") ? "; within " : "; EXCEEDS ";
+        rpo += "the policy's " + Str(b, "rpo_hours_allowed") + "h";
+      }
+      rows.emplace_back("RPO", rpo);
+      std::string rto = "no restore drill yet";
+      if (!b->get("rto_ms").isEmpty()) {
+        rto = Str(b, "rto_ms") + " ms (last good restore drill)";
+      }
+      if (!b->get("last_drill").isEmpty()) {
+        auto d = b->getObject("last_drill");
+        if (!d->getValue<bool>("ok")) rto += "; LAST DRILL FAILED " + Str(d, "time");
+      }
+      rows.emplace_back("RTO", rto);
+      if (b->has("last_run") && !b->getObject("last_run")->getValue<bool>("ok")) {
+        auto run = b->getObject("last_run");
+        rows.emplace_back("last backup", "FAILED " + Str(run, "time") + ": " + Str(run, "error"));
+      }
+    }
+  }
   rows.emplace_back("analysis", "libtorch " + Str(a, "torch_version") + " on " + Str(a, "device") +
                                     ", " + Str(a, "threads") + " threads");
   rows.emplace_back("watchdog", s->get("watchdog_seconds").isEmpty()

@@ -123,6 +123,14 @@ int CmdModelShow(const GlobalOptions& g, const std::string& path);
 int CmdPredict(const GlobalOptions& g, const std::string& model, const std::string& file,
                const std::string& output);
 
+// Backups (backup.cpp). Verify, restore and drill exit 1 unless the backup is intact.
+int CmdBackupRun(const GlobalOptions& g, bool wait);
+int CmdBackupList(const GlobalOptions& g);
+int CmdBackupVerify(const GlobalOptions& g, const std::string& id, bool all);
+int CmdBackupPrune(const GlobalOptions& g, bool dry_run);
+int CmdBackupRestore(const GlobalOptions& g, const std::string& id, const std::string& to);
+int CmdBackupDrill(const GlobalOptions& g);
+
 // Jobs (job.cpp). `job wait` exits 0 only if the job succeeded.
 int CmdJobList(const GlobalOptions& g);
 int CmdJobShow(const GlobalOptions& g, const std::string& id);

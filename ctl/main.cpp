@@ -213,6 +213,41 @@ int main(int argc, char** argv) {
   verb(job, "wait", "wait for a job to end, showing its progress; exit 0 only if it succeeded",
        "ID", "job id", [&] { return CmdJobWait(g, path); });
 
+  bool backup_wait = false, backup_all = false, backup_dry_run = false;
+  std::string backup_to;
+  auto* backup = group("backup",
+                       "encrypted backups of the store: take, list, verify, prune, "
+                       "restore, and timed restore drills");
+  verb(backup, "run",
+       "take a backup now (the BackupPolicy's target; verified and pruned as it says); "
+       "returns at once, or waits with --wait",
+       nullptr, nullptr, [&] { return CmdBackupRun(g, backup_wait); })
+      ->add_flag("--wait", backup_wait, "wait for the backup, its verification and pruning");
+  verb(backup, "list", "list the backups: id, time, size, generations, last verification", nullptr,
+       nullptr, [&] { return CmdBackupList(g); });
+  auto* bv = verb(backup, "verify",
+                  "decrypt a backup, check its hash, open it read-only and open every value "
+                  "with the keys; exit 0 only if intact",
+                  nullptr, nullptr, [&] { return CmdBackupVerify(g, path, backup_all); });
+  bv->add_option("ID", path, "backup id (from backup list)");
+  bv->add_flag("--all", backup_all, "verify every backup");
+  verb(backup, "prune",
+       "delete the backups the BackupPolicy's retention no longer keeps (each deletion "
+       "audited); --dry-run shows what would go and which rule keeps each survivor",
+       nullptr, nullptr, [&] { return CmdBackupPrune(g, backup_dry_run); })
+      ->add_flag("--dry-run", backup_dry_run, "only show the plan");
+  verb(backup, "restore",
+       "restore a backup into a new directory DIR, verified; sigmad --dev DIR serves it once "
+       "DIR/master.key holds this store's master key",
+       "ID", "backup id (from backup list)", [&] { return CmdBackupRestore(g, path, backup_to); })
+      ->add_option("--to", backup_to, "a new or empty directory")
+      ->type_name("DIR")
+      ->required();
+  verb(backup, "drill",
+       "restore the newest backup into scratch and verify it, recording how long it took "
+       "(the RTO shown by status)",
+       nullptr, nullptr, [&] { return CmdBackupDrill(g); });
+
   std::vector<std::string> policy_paths;
   auto* policy = group("policy", "check and manage the declarative security policies");
   verb(policy, "validate",

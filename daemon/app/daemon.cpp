@@ -10,26 +10,27 @@
 #include <iostream>
 #include <thread>
 
+#include "analysis/runtime.h"
+#include "app/backup_methods.h"
 #include "app/dataset_methods.h"
 #include "app/job_methods.h"
-#include "app/model_methods.h"
-#include "app/methods.h"
-#include "app/notify.h"
-#include "app/state_dir.h"
 #include "app/key_methods.h"
+#include "app/methods.h"
+#include "app/model_methods.h"
+#include "app/notify.h"
 #include "app/policy_methods.h"
-#include "policy/rules.h"
+#include "app/state_dir.h"
 #include "app/store_methods.h"
 #include "app/tenancy_methods.h"
-#include "analysis/runtime.h"
 #include "audit/log.h"
-#include "keys/service.h"
-#include "store/vault.h"
-#include "tenancy/service.h"
 #include "common/time_format.h"
 #include "control/server.h"
 #include "crypto/master_key.h"
+#include "keys/service.h"
+#include "policy/rules.h"
 #include "sigmad/version.h"
+#include "store/vault.h"
+#include "tenancy/service.h"
 
 namespace sigmad::app {
 namespace fs = std::filesystem;
@@ -255,6 +256,9 @@ int SigmadApp::Serve(const Config& loaded) {
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Past a file size limit (RLIMIT_FSIZE) a write fails with EFBIG, reported like a full
+  // disk, instead of the signal killing sigmad.
+  signal(SIGXFSZ, SIG_IGN);
 
   // The master key is checked before anything listens: a bad one stops sigmad here.
   auto kek = crypto::LoadMasterKey(master_key_path_);
@@ -324,6 +328,22 @@ int SigmadApp::Serve(const Config& loaded) {
     log.error("models: " + models.status().message());
     return kExitFailure;
   }
+  backup::ServiceOptions backup_options;
+  backup_options.scratch_dir = config.state_dir / "scratch" / "backup";
+  backup_options.sigmad_version = kVersion;
+  if (dev_dir_) {  // everything inside DIR: backups too, whatever the policy's target
+    backup_options.target_override = config.state_dir / "backups";
+    if (Status s = EnsureDirectory(*backup_options.target_override); !s.ok()) {
+      log.error(s.message());
+      return kExitFailure;
+    }
+  }
+  auto backups = backup::BackupService::Open(*vault.value(), *audit_log.value(), clock_,
+                                             std::move(backup_options));
+  if (!backups.ok()) {
+    log.error("backups: " + backups.status().message());
+    return kExitFailure;
+  }
   log.information("store " + store_dir.string() + " open; audit log at sequence " +
                   std::to_string(audit_log.value()->last_seq()));
 
@@ -380,6 +400,9 @@ int SigmadApp::Serve(const Config& loaded) {
     return o;
   };
 
+  backup::BackupService* backups_ptr = backups.value().get();
+  facts.backup_status = [backups_ptr]() { return RecoveryJson(*backups_ptr); };
+
   Uploads uploads(clock_);  // declared first: outlives the server's threads
   control::Dispatcher dispatcher;
   control::Server server(opts, dispatcher);
@@ -392,13 +415,14 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterDatasetMethods(dispatcher, *datasets.value(), uploads);
   RegisterJobMethods(dispatcher, *jobs.value(), clock_);
   RegisterModelMethods(dispatcher, *models.value(), uploads);
+  RegisterBackupMethods(dispatcher, *backups.value());
 
   // The policy's enforcement points: now for the active version, then on every
   // activation (SIGHUP, apply, rollback).
   const std::string config_admin_group = config.control.admin_group;
-  auto enforce = [this, &server, &key_service,
+  auto enforce = [this, &server, &key_service, backups_ptr,
                   config_admin_group](const policy::StoredVersion& v) {
-    Enforce(v, server, key_service, config_admin_group);
+    Enforce(v, server, key_service, *backups_ptr, config_admin_group);
   };
   if (auto active = policies.value()->Active(); active.ok() && active.value()) {
     enforce(*active.value());
@@ -409,6 +433,7 @@ int SigmadApp::Serve(const Config& loaded) {
     log.error(s.message());
     return kExitFailure;
   }
+  backups.value()->Start();
   const std::string serving = "Serving on " + config.control.socket.string();
   notify::Ready(serving);
   log.information("sigmad " + std::string(kVersion) + " " + facts.mode + " mode, state dir " +
@@ -472,6 +497,7 @@ int SigmadApp::Serve(const Config& loaded) {
   // Running jobs stop at their next check and are recorded interrupted; job.wait calls
   // return, so they do not hold up the drain.
   jobs.value()->Stop();
+  backups.value()->Stop();  // a backup under way finishes first
   log.information("control socket closed; waiting up to " +
                   std::to_string(config.drain_timeout_seconds) + "s for " +
                   std::to_string(server.Stats().active) + " connection(s) to finish");
@@ -492,7 +518,8 @@ int SigmadApp::Serve(const Config& loaded) {
 }
 
 void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
-                        keys::KeyService& keys, const std::string& config_admin_group) {
+                        keys::KeyService& keys, backup::BackupService& backups,
+                        const std::string& config_admin_group) {
   auto& log = log::For("policy");
   const std::string which = "policy version " + std::to_string(v.info.version);
   std::string group = config_admin_group;
@@ -529,6 +556,18 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
     audit_retention_days_.store(audit_days);
   }
   retention_cv_.notify_all();
+  std::string backup_error;
+  auto backup_settings = BackupSettingsOf(v, &backup_error);
+  if (!backup_error.empty()) log.error(which + ": " + backup_error + "; backups are off");
+  if (backup_settings) {
+    log.information(which + ": backups to " + backup_settings->target.string() + " at " +
+                    backup_settings->schedule.Describe() + ", kept by " +
+                    backup_settings->retention.Describe() + "; restore drills at " +
+                    backup_settings->drill_schedule.Describe());
+  } else if (backup_error.empty()) {
+    log.warning(which + ": no BackupPolicy; sigmad takes no scheduled backups");
+  }
+  backups.SetSettings(std::move(backup_settings));
   log.information(which + ": audit records are kept " +
                   (audit_days ? std::to_string(audit_days) + " days"
                               : std::string("for ever (no RetentionPolicy)")));

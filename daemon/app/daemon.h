@@ -20,6 +20,7 @@
 #include "app/config.h"
 #include "app/state_dir.h"
 #include "audit/log.h"
+#include "backup/service.h"
 #include "common/clock.h"
 #include "control/server.h"
 #include "keys/service.h"
@@ -48,10 +49,11 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   // set leaves the active one in force.
   void LoadPolicies(policy::PolicyService& policies, const std::filesystem::path& dir);
   // The enforcement points of policy version `v` (see policy/enforcement.cpp): the
-  // control socket's admin group, the key rotation ages and the audit-log retention.
+  // control socket's admin group, the key rotation ages, the audit-log retention and the
+  // BackupPolicy.
   // Runs on whichever thread activated the version.
   void Enforce(const policy::StoredVersion& v, control::Server& server, keys::KeyService& keys,
-               const std::string& config_admin_group);
+               backup::BackupService& backups, const std::string& config_admin_group);
   // Prunes audit records older than `days` days (one AuditLog::Prune call) and logs what
   // happened; returns when to call again.
   std::chrono::seconds PruneAudit(audit::AuditLog& audit, int days);

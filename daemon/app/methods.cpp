@@ -76,6 +76,7 @@ void RegisterAppMethods(control::Dispatcher& dispatcher, const DaemonFacts& fact
     }
 
     if (facts.store_status) r->set("store", facts.store_status());
+    if (facts.backup_status) r->set("backups", facts.backup_status());
     const analysis::RuntimeInfo rt = analysis::Runtime();
     Object::Ptr a = NewObject();
     a->set("torch_version", rt.torch_version);

@@ -27,6 +27,8 @@ struct DaemonFacts {
   Clock::WallTime started_at;
   // The "store" object of status (path, sizes, audit log position), made on demand.
   std::function<Poco::Dynamic::Var()> store_status;
+  // The "backups" object of status (RPO, RTO, next runs), made on demand.
+  std::function<Poco::Dynamic::Var()> backup_status;
 };
 
 // Registers "status" and "version". `server` is read for live connection counts.

@@ -40,25 +40,34 @@ const std::vector<EnforcementPoint>& EnforcementRegistry() {
        "key status marks an older master key OVERDUE and sigmad warns daily; rotating needs "
        "a new key file (key rotate-master), so it is never automatic"},
       // BackupPolicy
-      {"BackupPolicy", "spec.schedule", "backup: scheduler", E::kNotEnforced,
-       "the backup module is not built yet"},
-      {"BackupPolicy", "spec.target", "backup: writer", E::kNotEnforced,
-       "the backup module is not built yet"},
-      {"BackupPolicy", "spec.retention", "backup: pruning", E::kNotEnforced,
-       "the backup module is not built yet"},
-      {"BackupPolicy", "spec.verifyAfterBackup", "backup: verify", E::kNotEnforced,
-       "the backup module is not built yet"},
-      {"BackupPolicy", "spec.restoreDrill", "backup: drills", E::kNotEnforced,
-       "the backup module is not built yet"},
-      {"BackupPolicy", "spec.rpoHours", "backup: RPO check and status", E::kNotEnforced,
-       "the backup module is not built yet"},
-      {"BackupPolicy", "spec.separateSite", "backup: target check", E::kNotEnforced,
-       "the backup module is not built yet"},
+      {"BackupPolicy", "spec.schedule", "backup: scheduler (backup/service.cpp)", E::kEnforced,
+       "sigmad itself starts a backup at this UTC time on these days (no cron), then prunes; "
+       "sigmactl backup run starts one at any time"},
+      {"BackupPolicy", "spec.target", "backup: writer (backup/archive.cpp)", E::kEnforced,
+       "backups are written to this directory, which must exist (dev mode: DEVDIR/backups "
+       "instead); its free space is checked before each backup"},
+      {"BackupPolicy", "spec.retention", "backup: pruning (backup/retention.cpp)", E::kEnforced,
+       "applied after every backup and at every scheduled time, even when the backup failed; "
+       "every deletion is audited; sigmactl backup prune --dry-run shows the plan"},
+      {"BackupPolicy", "spec.verifyAfterBackup", "backup: verify (backup/service.cpp)",
+       E::kEnforced,
+       "each new backup is decrypted into scratch, hashed, opened read-only and every sealed "
+       "value and data key opened; the result is recorded and shown by backup list"},
+      {"BackupPolicy", "spec.restoreDrill", "backup: drills (backup/service.cpp)", E::kEnforced,
+       "at this UTC time the newest backup is restored into scratch and verified; the time it "
+       "took is recorded (the RTO shown by sigmactl status)"},
+      {"BackupPolicy", "spec.rpoHours", "backup: RPO in status", E::kEnforced,
+       "sigmactl status shows the age of the newest verified backup against this and says "
+       "when it is exceeded"},
+      {"BackupPolicy", "spec.separateSite", "backup: target check (backup/service.cpp)",
+       E::kEnforced,
+       "with true, a backup is refused when the target is on the store's own file system "
+       "(same device); not checked in dev mode"},
       // RetentionPolicy
       {"RetentionPolicy", "spec.deleteTenantDataAfterDays", "tenancy: tenant termination",
        E::kNotEnforced, "tenant termination and deletion are not built yet"},
-      {"RetentionPolicy", "spec.maxBackupAgeForDeletedDataDays", "backup: pruning",
-       E::kNotEnforced, "the backup module is not built yet"},
+      {"RetentionPolicy", "spec.maxBackupAgeForDeletedDataDays", "backup: pruning", E::kNotEnforced,
+       "the backup module is not built yet"},
       {"RetentionPolicy", "spec.auditLogRetentionDays",
        "audit: retention pruning (audit/log.cpp AuditLog::Prune)", E::kEnforced,
        "hourly, records older than this are removed up to the next checkpoint, behind an "

@@ -1,0 +1,172 @@
+// sigmactl backup run|list|verify|prune|restore|drill.
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "commands.h"
+#include "render.h"
+
+namespace sigmad::ctl {
+namespace {
+
+using Poco::JSON::Object;
+
+// Backups, verifications and restores take as long as the store is large: wait as long
+// as they take, whatever --timeout says (progress keeps the connection alive).
+GlobalOptions Forever(const GlobalOptions& g) {
+  GlobalOptions forever = g;
+  forever.timeout = std::chrono::milliseconds(0);
+  return forever;
+}
+
+std::string Bytes(const Object::Ptr& o, const std::string& key) {
+  if (!o->has(key) || o->get(key).isEmpty()) return "-";
+  const double b = o->getValue<double>(key);
+  char buf[32];
+  if (b >= 1024.0 * 1024.0) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024.0));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
+  }
+  return buf;
+}
+
+std::string Generations(const Object::Ptr& b) {
+  std::string out;
+  if (!b->has("generations")) return "-";
+  for (const auto& g : *b->getArray("generations")) out += (out.empty() ? "" : ",") + g.toString();
+  return out;
+}
+
+void PrintPrune(const Object::Ptr& o) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : *o->getArray("backups")) {
+    auto b = v.extract<Object::Ptr>();
+    std::string reasons;
+    for (const auto& r : *b->getArray("reasons")) {
+      reasons += (reasons.empty() ? "" : "; ") + r.toString();
+    }
+    const bool keep = b->getValue<bool>("keep");
+    rows.push_back({Str(b, "id"), Str(b, "created_at"),
+                    keep ? "keep" : (o->getValue<bool>("dry_run") ? "would delete" : "deleted"),
+                    reasons});
+  }
+  std::cout << "rule: " << Str(o, "rule") << '\n';
+  if (rows.empty()) {
+    std::cout << "no backups\n";
+  } else {
+    PrintTable(std::cout, {"ID", "CREATED", "ACTION", "WHY"}, rows);
+  }
+  for (const auto& v : *o->getArray("unreadable")) {
+    auto b = v.extract<Object::Ptr>();
+    std::cout << "not touched, does not verify: " << Str(b, "id") << ": " << Str(b, "problem")
+              << '\n';
+  }
+}
+
+}  // namespace
+
+int CmdBackupRun(const GlobalOptions& g, bool wait) {
+  Object::Ptr p = new Object;
+  p->set("wait", wait);
+  return RunMethod(wait ? Forever(g) : g, "backup.run", p, [&](const Object::Ptr& o) {
+    if (!wait) {
+      std::cout << "backup started; sigmactl backup list shows it once it is written\n";
+      return;
+    }
+    auto b = o->getObject("backup");
+    std::cout << "backup " << Str(b, "id") << " written: " << Bytes(b, "size") << " ("
+              << Bytes(b, "store_bytes") << " of store) in " << Str(o, "took_ms") << " ms\n";
+    if (!o->get("verified").isEmpty()) {
+      auto v = o->getObject("verified");
+      std::cout << "verified: " << Str(v, "values_opened") << " values opened\n";
+    }
+    auto pr = o->getObject("pruned");
+    std::cout << "pruned by " << Str(pr, "rule") << ": " << Str(pr, "deleted") << " deleted\n";
+  });
+}
+
+int CmdBackupList(const GlobalOptions& g) {
+  return RunMethod(g, "backup.list", new Object, [&](const Object::Ptr& o) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : *o->getArray("backups")) {
+      auto b = v.extract<Object::Ptr>();
+      std::string verified = "never";
+      if (!b->get("verified").isEmpty()) {
+        auto c = b->getObject("verified");
+        verified = (c->getValue<bool>("ok") ? "ok " : "FAILED ") + Str(c, "time");
+      }
+      if (!b->getValue<std::string>("problem").empty()) {
+        verified = "UNREADABLE: " + Str(b, "problem");
+      }
+      rows.push_back(
+          {Str(b, "id"), Str(b, "created_at"), Bytes(b, "size"), Generations(b), verified});
+    }
+    std::cout << "target: " << Str(o, "target") << '\n';
+    if (rows.empty()) {
+      std::cout << "no backups\n";
+      return;
+    }
+    PrintTable(std::cout, {"ID", "CREATED", "SIZE", "GENERATIONS", "VERIFIED"}, rows);
+  });
+}
+
+int CmdBackupVerify(const GlobalOptions& g, const std::string& id, bool all) {
+  if (id.empty() == !all) {
+    std::cerr << "sigmactl: backup verify needs a backup ID or --all (not both)\n";
+    return kExitUsage;
+  }
+  Object::Ptr p = new Object;
+  if (all) {
+    p->set("all", true);
+  } else {
+    p->set("id", id);
+  }
+  return RunMethod(Forever(g), "backup.verify", p, [&](const Object::Ptr& o) {
+    size_t n = 0;
+    for (const auto& v : *o->getArray("backups")) {
+      auto b = v.extract<Object::Ptr>();
+      ++n;
+      std::cout << Str(b, "id") << ": intact (" << Str(b, "values_opened") << " values opened, "
+                << Bytes(b, "store_bytes") << " of store, " << Str(b, "took_ms") << " ms)\n";
+    }
+    if (n == 0) std::cout << "no backups to verify\n";
+  });
+}
+
+int CmdBackupPrune(const GlobalOptions& g, bool dry_run) {
+  Object::Ptr p = new Object;
+  p->set("dry_run", dry_run);
+  return RunMethod(g, "backup.prune", p, PrintPrune);
+}
+
+int CmdBackupRestore(const GlobalOptions& g, const std::string& id, const std::string& to) {
+  if (to.empty()) {
+    std::cerr << "sigmactl: backup restore needs --to DIR\n";
+    return kExitUsage;
+  }
+  Object::Ptr p = new Object;
+  p->set("id", id);
+  std::error_code ec;
+  p->set("to", std::filesystem::absolute(to, ec).lexically_normal().string());
+  return RunMethod(Forever(g), "backup.restore", p, [&](const Object::Ptr& o) {
+    auto v = o->getObject("verified");
+    const std::string dir = Str(o, "dir");
+    std::cout << "restored backup " << Str(o->getObject("backup"), "id") << " to " << dir
+              << " and verified it (" << Str(v, "values_opened") << " values opened)\n"
+              << "to serve it: put this store's master key in " << dir
+              << "/master.key (mode 0400) and run sigmad --dev " << dir << '\n';
+  });
+}
+
+int CmdBackupDrill(const GlobalOptions& g) {
+  return RunMethod(Forever(g), "backup.drill", new Object, [&](const Object::Ptr& o) {
+    std::cout << "restore drill: backup " << Str(o, "backup_id") << " ("
+              << Str(o, "backup_created_at") << ") restored and verified in " << Str(o, "took_ms")
+              << " ms (" << Bytes(o, "store_bytes") << " of store)\n";
+  });
+}
+
+}  // namespace sigmad::ctl
