@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "commands.h"
 #include "render.h"
@@ -142,23 +143,71 @@ int CmdBackupPrune(const GlobalOptions& g, bool dry_run) {
   return RunMethod(g, "backup.prune", p, PrintPrune);
 }
 
-int CmdBackupRestore(const GlobalOptions& g, const std::string& id, const std::string& to) {
-  if (to.empty()) {
-    std::cerr << "sigmactl: backup restore needs --to DIR\n";
+int CmdBackupRestore(const GlobalOptions& g, const std::string& id, const std::string& to,
+                     bool in_place) {
+  if (to.empty() == !in_place) {
+    std::cerr << "sigmactl: backup restore needs --to DIR or --in-place (not both)\n";
     return kExitUsage;
   }
   Object::Ptr p = new Object;
   p->set("id", id);
-  std::error_code ec;
-  p->set("to", std::filesystem::absolute(to, ec).lexically_normal().string());
-  return RunMethod(Forever(g), "backup.restore", p, [&](const Object::Ptr& o) {
-    auto v = o->getObject("verified");
+  // sigmad serves again after an in-place restore with a new started_at: that is how the
+  // wait below tells the old serving from the new.
+  std::string serving_since;
+  if (in_place) {
+    auto before = CallDaemon(g, "status");
+    if (!before.ok()) return ReportFailure(before.status());
+    serving_since = Str(before->extract<Object::Ptr>(), "started_at");
+    p->set("in_place", true);
+  } else {
+    std::error_code ec;
+    p->set("to", std::filesystem::absolute(to, ec).lexically_normal().string());
+  }
+  auto r = CallDaemon(Forever(g), "backup.restore", p);
+  if (!r.ok()) return ReportFailure(r.status());
+  auto o = r->extract<Object::Ptr>();
+  auto v = o->getObject("verified");
+  const std::string backup = Str(o->getObject("backup"), "id");
+  if (!in_place) {
+    if (g.json) {
+      std::cout << ToJson(r.value()) << '\n';
+      return kExitOk;
+    }
     const std::string dir = Str(o, "dir");
-    std::cout << "restored backup " << Str(o->getObject("backup"), "id") << " to " << dir
-              << " and verified it (" << Str(v, "values_opened") << " values opened)\n"
+    std::cout << "restored backup " << backup << " to " << dir << " and verified it ("
+              << Str(v, "values_opened") << " values opened)\n"
               << "to serve it: put this store's master key in " << dir
               << "/master.key (mode 0400) and run sigmad --dev " << dir << '\n';
-  });
+    return kExitOk;
+  }
+  // sigmad now stops serving, swaps the store and serves again: wait until it answers.
+  if (!g.json) {
+    std::cout << "backup " << backup << " verified (" << Str(v, "values_opened")
+              << " values opened); sigmad is swapping it in\n";
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (;;) {
+    GlobalOptions quick = g;
+    quick.timeout = std::chrono::seconds(5);
+    auto status = CallDaemon(quick, "status");
+    if (status.ok() && Str(status->extract<Object::Ptr>(), "started_at") != serving_since) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::cerr << "sigmactl: sigmad did not serve again within 5 minutes after the swap ("
+                << (status.ok() ? std::string("still serving the old store")
+                                : status.status().message())
+                << "); see its log\n";
+      return kExitFailed;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (g.json) {
+    std::cout << ToJson(r.value()) << '\n';
+  } else {
+    std::cout << "restored backup " << backup << " in place; sigmad serves it now. The previous "
+              << "store is kept at " << Str(o, "previous_store") << " (delete it when done)\n";
+  }
+  return kExitOk;
 }
 
 int CmdBackupDrill(const GlobalOptions& g) {

@@ -128,7 +128,8 @@ int CmdBackupRun(const GlobalOptions& g, bool wait);
 int CmdBackupList(const GlobalOptions& g);
 int CmdBackupVerify(const GlobalOptions& g, const std::string& id, bool all);
 int CmdBackupPrune(const GlobalOptions& g, bool dry_run);
-int CmdBackupRestore(const GlobalOptions& g, const std::string& id, const std::string& to);
+int CmdBackupRestore(const GlobalOptions& g, const std::string& id, const std::string& to,
+                     bool in_place);
 int CmdBackupDrill(const GlobalOptions& g);
 
 // Jobs (job.cpp). `job wait` exits 0 only if the job succeeded.

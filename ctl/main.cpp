@@ -213,7 +213,7 @@ int main(int argc, char** argv) {
   verb(job, "wait", "wait for a job to end, showing its progress; exit 0 only if it succeeded",
        "ID", "job id", [&] { return CmdJobWait(g, path); });
 
-  bool backup_wait = false, backup_all = false, backup_dry_run = false;
+  bool backup_wait = false, backup_all = false, backup_dry_run = false, backup_in_place = false;
   std::string backup_to;
   auto* backup = group("backup",
                        "encrypted backups of the store: take, list, verify, prune, "
@@ -236,13 +236,16 @@ int main(int argc, char** argv) {
        "audited); --dry-run shows what would go and which rule keeps each survivor",
        nullptr, nullptr, [&] { return CmdBackupPrune(g, backup_dry_run); })
       ->add_flag("--dry-run", backup_dry_run, "only show the plan");
-  verb(backup, "restore",
-       "restore a backup into a new directory DIR, verified; sigmad --dev DIR serves it once "
-       "DIR/master.key holds this store's master key",
-       "ID", "backup id (from backup list)", [&] { return CmdBackupRestore(g, path, backup_to); })
-      ->add_option("--to", backup_to, "a new or empty directory")
-      ->type_name("DIR")
-      ->required();
+  auto* br = verb(backup, "restore",
+                  "restore a backup, verified first: --to DIR makes a copy that sigmad --dev DIR "
+                  "serves once DIR/master.key holds this store's master key; --in-place "
+                  "replaces the live store (sigmad stops serving, swaps, serves again, keeping "
+                  "the previous store aside)",
+                  "ID", "backup id (from backup list)",
+                  [&] { return CmdBackupRestore(g, path, backup_to, backup_in_place); });
+  auto* to_opt = br->add_option("--to", backup_to, "a new or empty directory")->type_name("DIR");
+  br->add_flag("--in-place", backup_in_place, "replace the live store with the backup")
+      ->excludes(to_opt);
   verb(backup, "drill",
        "restore the newest backup into scratch and verify it, recording how long it took "
        "(the RTO shown by status)",

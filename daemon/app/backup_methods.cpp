@@ -179,7 +179,8 @@ Var RecoveryJson(backup::BackupService& service) {
   return o;
 }
 
-void RegisterBackupMethods(control::Dispatcher& d, backup::BackupService& service) {
+void RegisterBackupMethods(control::Dispatcher& d, backup::BackupService& service,
+                           InPlaceRestore in_place) {
   backup::BackupService* svc = &service;
   // {"wait": bool}: with wait, the backup runs in this call (progress messages, then the
   // report); without, the scheduler thread starts it and the call returns at once.
@@ -275,18 +276,34 @@ void RegisterBackupMethods(control::Dispatcher& d, backup::BackupService& servic
     if (!r.ok()) return r.status();
     return Var(PruneJson(r.value()));
   });
-  d.Register("backup.restore", [svc](const control::Call& call) -> R {
-    if (Status s = call.OnlyParams({"id", "to"}); !s.ok()) return s;
+  // {"id", "to": DIR} restores into DIR; {"id", "in_place": true} restores into the
+  // staging dir, verifies, and has the app swap it in after this reply ("restarting").
+  d.Register("backup.restore", [svc, in_place](const control::Call& call) -> R {
+    if (Status s = call.OnlyParams({"id", "to", "in_place"}); !s.ok()) return s;
     auto id = RequiredString(call, "id");
     if (!id.ok()) return id.status();
-    auto to = RequiredString(call, "to");
+    auto to = OptString(call, "to", "");
     if (!to.ok()) return to.status();
-    auto r = svc->RestoreTo(ActorOf(call), id.value(), to.value(), ProgressOf(call));
+    auto here = OptBool(call, "in_place");
+    if (!here.ok()) return here.status();
+    if (to.value().empty() == !here.value()) {
+      return BadParam("to", "give exactly one of a directory (to) or in_place");
+    }
+    std::error_code ec;
+    if (here.value()) std::filesystem::remove_all(in_place.staging, ec);  // a crash's leftovers
+    const std::filesystem::path dir =
+        here.value() ? in_place.staging : std::filesystem::path(to.value());
+    auto r = svc->RestoreTo(ActorOf(call), id.value(), dir, ProgressOf(call));
     if (!r.ok()) return r.status();
     Object::Ptr o = NewObject();
     o->set("backup", ManifestJson(r.value().manifest));
-    o->set("dir", r.value().dir.string());
     o->set("verified", OutcomeJson(r.value().verified));
+    if (here.value()) {
+      o->set("in_place", true);
+      o->set("previous_store", in_place.swap(id.value(), ActorOf(call)).string());
+    } else {
+      o->set("dir", r.value().dir.string());
+    }
     return Var(o);
   });
   d.Register("backup.drill", [svc](const control::Call& call) -> R {

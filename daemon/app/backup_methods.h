@@ -7,12 +7,15 @@
 
 #include <Poco/Dynamic/Var.h>
 
+#include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "backup/service.h"
 #include "control/dispatcher.h"
 #include "policy/service.h"
+#include "tenancy/service.h"
 
 namespace sigmad::app {
 
@@ -25,6 +28,17 @@ std::optional<backup::BackupSettings> BackupSettingsOf(const policy::StoredVersi
 // backup, against the policy's rpoHours), RTO (the last good drill), next runs.
 Poco::Dynamic::Var RecoveryJson(backup::BackupService& service);
 
-void RegisterBackupMethods(control::Dispatcher& dispatcher, backup::BackupService& service);
+// How backup.restore --in-place reaches the app: the backup is restored and verified
+// into `staging` (a dir in the state dir, removed first if a crash left it), then `swap`
+// asks the app to stop serving, move the store aside and the copy in, and serve again;
+// it returns at once with where the current store will be kept.
+struct InPlaceRestore {
+  std::filesystem::path staging;
+  std::function<std::filesystem::path(const std::string& backup_id, const tenancy::Actor& actor)>
+      swap;
+};
+
+void RegisterBackupMethods(control::Dispatcher& dispatcher, backup::BackupService& service,
+                           InPlaceRestore in_place);
 
 }  // namespace sigmad::app

@@ -20,6 +20,7 @@
 #include "app/notify.h"
 #include "app/policy_methods.h"
 #include "app/state_dir.h"
+#include "common/file.h"
 #include "app/store_methods.h"
 #include "app/tenancy_methods.h"
 #include "audit/log.h"
@@ -244,21 +245,88 @@ std::optional<Config> SigmadApp::LoadForMode() {
 }
 
 int SigmadApp::Serve(const Config& loaded) {
-  auto& log = log::For("app");
   Config config = loaded;
   if (!log_level_override_) log::SetLevel(config.log_level);
   log_level_ = log_level_override_.value_or(config.log_level);
 
   // Signals are taken synchronously by this thread; every thread started after this
-  // inherits the mask.
+  // inherits the mask. SIGUSR1 is sigmad's own: an in-place restore waiting to swap.
   sigset_t signals;
   sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&signals, s);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   // Past a file size limit (RLIMIT_FSIZE) a write fails with EFBIG, reported like a full
   // disk, instead of the signal killing sigmad.
   signal(SIGXFSZ, SIG_IGN);
+
+  // Serves the store until a stop signal; an in-place restore stops serving, swaps the
+  // store and serves again, audited in the restored store's log.
+  std::optional<audit::Fields> restored;
+  for (;;) {
+    std::optional<StoreSwap> swap;
+    const int rc = ServeStore(config, signals, restored, &swap);
+    if (!swap) {
+      lock_.reset();
+      return rc;
+    }
+    restored = SwapStore(config.state_dir, *swap);
+  }
+}
+
+std::optional<audit::Fields> SigmadApp::SwapStore(const fs::path& state_dir,
+                                                  const StoreSwap& swap) {
+  auto& log = log::For("backup");
+  const fs::path live = state_dir / "store";
+  audit::Fields f;
+  f.time = clock_.Now();
+  f.actor = swap.actor.name;
+  f.source = swap.actor.source;
+  f.action = "backup.restore";
+  f.target = swap.backup_id;
+  auto failed = [&](const std::string& why) {
+    log.error("in-place restore of backup " + swap.backup_id + " failed: " + why +
+              "; serving the store as it was");
+    f.outcome = "error:io";
+    f.details = "in place: " + why;
+    std::error_code ec;
+    fs::remove_all(swap.staging.parent_path(), ec);
+    return f;
+  };
+  if (::rename(live.c_str(), swap.previous.c_str()) != 0) {
+    return failed("cannot move " + live.string() + " to " + swap.previous.string() + ": " +
+                  std::strerror(errno));
+  }
+  if (::rename(swap.staging.c_str(), live.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    if (::rename(swap.previous.c_str(), live.c_str()) != 0) {
+      log.error("cannot move " + swap.previous.string() + " back to " + live.string() + ": " +
+                std::strerror(errno) + "; move it back by hand before starting sigmad");
+    }
+    return failed("cannot move the restored store into " + live.string() + ": " + why);
+  }
+  if (Status s = SyncDirectory(state_dir); !s.ok()) log.warning(s.message());
+  std::error_code ec;
+  fs::remove_all(swap.staging.parent_path(), ec);
+  log.information("backup " + swap.backup_id + " restored in place; the previous store is " +
+                  swap.previous.string());
+  f.outcome = std::string(audit::kOutcomeOk);
+  f.details = "in place; the previous store is kept at " + swap.previous.string();
+  return f;
+}
+
+int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
+                          const std::optional<audit::Fields>& restored,
+                          std::optional<StoreSwap>* swap) {
+  auto& log = log::For("app");
+  {
+    std::lock_guard lock(retention_mu_);
+    retention_stop_ = false;
+  }
+  {
+    std::lock_guard lock(swap_mu_);
+    pending_swap_.reset();
+  }
 
   // The master key is checked before anything listens: a bad one stops sigmad here.
   auto kek = crypto::LoadMasterKey(master_key_path_);
@@ -344,6 +412,13 @@ int SigmadApp::Serve(const Config& loaded) {
     log.error("backups: " + backups.status().message());
     return kExitFailure;
   }
+  if (restored) {
+    audit::Fields f = *restored;
+    f.time = clock_.Now();
+    if (Status s = audit_log.value()->Append(f); !s.ok()) {
+      log.error("auditing the in-place restore: " + s.message());
+    }
+  }
   log.information("store " + store_dir.string() + " open; audit log at sequence " +
                   std::to_string(audit_log.value()->last_seq()));
 
@@ -415,7 +490,13 @@ int SigmadApp::Serve(const Config& loaded) {
   RegisterDatasetMethods(dispatcher, *datasets.value(), uploads);
   RegisterJobMethods(dispatcher, *jobs.value(), clock_);
   RegisterModelMethods(dispatcher, *models.value(), uploads);
-  RegisterBackupMethods(dispatcher, *backups.value());
+  const fs::path staging = config.state_dir / "restore-staging";
+  RegisterBackupMethods(dispatcher, *backups.value(),
+                        InPlaceRestore{staging, [this, staging](
+                                                              const std::string& id,
+                                                              const tenancy::Actor& actor) {
+                                         return RequestSwap(id, actor, staging / "store");
+                                       }});
 
   // The policy's enforcement points: now for the active version, then on every
   // activation (SIGHUP, apply, rollback).
@@ -479,6 +560,14 @@ int SigmadApp::Serve(const Config& loaded) {
     siginfo_t info{};
     const int sig = sigtimedwait(&signals, &info, &ts);
     if (sig < 0) continue;  // timeout or EINTR
+    if (sig == SIGUSR1) {
+      std::lock_guard lock(swap_mu_);
+      if (!pending_swap_) continue;  // not ours
+      *swap = *pending_swap_;
+      log.information("restoring backup " + swap->value().backup_id +
+                      " in place: stopping to swap the store");
+      break;
+    }
     if (sig == SIGHUP) {
       notify::Reloading();
       Reload(config);
@@ -510,11 +599,32 @@ int SigmadApp::Serve(const Config& loaded) {
   retention.join();  // a prune under way finishes first
   policies.value()->OnActivate(nullptr);  // its hook refers to the server
   key_service.Stop();  // a rewrap stops between batches and resumes at the next start
+  if (*swap) {
+    notify::Status("Restoring backup " + swap->value().backup_id + " in place");
+    return kExitOk;
+  }
   notify::Status("Stopped");
   log.information("stopped after serving " + std::to_string(server.Stats().requests) +
                   " request(s)");
-  lock_.reset();
   return kExitOk;
+}
+
+fs::path SigmadApp::RequestSwap(const std::string& backup_id, const tenancy::Actor& actor,
+                                const fs::path& staging) {
+  StoreSwap swap;
+  swap.backup_id = backup_id;
+  swap.actor = actor;
+  swap.staging = staging;
+  std::string stamp = FormatUtc(clock_.Now()).substr(0, 19);  // 2026-12-03T14:49:37
+  std::erase(stamp, ':');
+  std::erase(stamp, '-');
+  swap.previous = staging.parent_path().parent_path() / ("store.before-restore-" + stamp);
+  {
+    std::lock_guard lock(swap_mu_);
+    pending_swap_ = swap;
+  }
+  kill(getpid(), SIGUSR1);  // the main thread takes it (sigtimedwait)
+  return swap.previous;
 }
 
 void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
@@ -559,15 +669,15 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
   std::string backup_error;
   auto backup_settings = BackupSettingsOf(v, &backup_error);
   if (!backup_error.empty()) log.error(which + ": " + backup_error + "; backups are off");
-  if (backup_settings) {
-    log.information(which + ": backups to " + backup_settings->target.string() + " at " +
-                    backup_settings->schedule.Describe() + ", kept by " +
-                    backup_settings->retention.Describe() + "; restore drills at " +
-                    backup_settings->drill_schedule.Describe());
+  backups.SetSettings(std::move(backup_settings));
+  if (auto in_force = backups.Settings()) {  // with dev mode's target
+    log.information(which + ": backups to " + in_force->target.string() + " at " +
+                    in_force->schedule.Describe() + ", kept by " +
+                    in_force->retention.Describe() + "; restore drills at " +
+                    in_force->drill_schedule.Describe());
   } else if (backup_error.empty()) {
     log.warning(which + ": no BackupPolicy; sigmad takes no scheduled backups");
   }
-  backups.SetSettings(std::move(backup_settings));
   log.information(which + ": audit records are kept " +
                   (audit_days ? std::to_string(audit_days) + " days"
                               : std::string("for ever (no RetentionPolicy)")));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <Poco/Util/ServerApplication.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -25,6 +26,7 @@
 #include "control/server.h"
 #include "keys/service.h"
 #include "policy/service.h"
+#include "tenancy/service.h"
 
 namespace sigmad::app {
 
@@ -43,7 +45,27 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   int CheckConfig(const std::filesystem::path& file);
   // Loads the config for the chosen mode; prints every error and returns nullopt on failure.
   std::optional<Config> LoadForMode();
+  // Serves until a stop signal, again after each in-place restore (ServeStore, SwapStore).
   int Serve(const Config& config);
+  // An in-place restore waiting for the main thread: the verified copy in `staging`
+  // becomes the store, the store moves to `previous`.
+  struct StoreSwap {
+    std::string backup_id;
+    tenancy::Actor actor;
+    std::filesystem::path staging, previous;
+  };
+  // Opens the store and its services, serves until a stop signal or a swap request (then
+  // *swap is set), and closes it all. `restored` is audited once the log is open.
+  int ServeStore(Config& config, const sigset_t& signals,
+                 const std::optional<audit::Fields>& restored, std::optional<StoreSwap>* swap);
+  // Moves the store aside and the restored copy in (renames in the state dir); the
+  // audit record to write in the store now in place, saying what happened.
+  std::optional<audit::Fields> SwapStore(const std::filesystem::path& state_dir,
+                                         const StoreSwap& swap);
+  // For backup.restore --in-place, from a control thread: records the swap and wakes the
+  // main thread. Returns where the current store will be kept.
+  std::filesystem::path RequestSwap(const std::string& backup_id, const tenancy::Actor& actor,
+                                    const std::filesystem::path& staging);
   void Reload(Config& running);
   // Loads the policy set in `dir` (start and SIGHUP); logs what happened. An invalid
   // set leaves the active one in force.
@@ -77,6 +99,8 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   std::mutex retention_mu_;
   std::condition_variable retention_cv_;
   bool retention_stop_ = false;  // GUARDED_BY(retention_mu_)
+  std::mutex swap_mu_;
+  std::optional<StoreSwap> pending_swap_;  // GUARDED_BY(swap_mu_)
 };
 
 }  // namespace sigmad::app
