@@ -20,10 +20,10 @@
 #include "app/notify.h"
 #include "app/policy_methods.h"
 #include "app/state_dir.h"
-#include "common/file.h"
 #include "app/store_methods.h"
 #include "app/tenancy_methods.h"
 #include "audit/log.h"
+#include "common/file.h"
 #include "common/time_format.h"
 #include "control/server.h"
 #include "crypto/master_key.h"
@@ -491,12 +491,11 @@ int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
   RegisterJobMethods(dispatcher, *jobs.value(), clock_);
   RegisterModelMethods(dispatcher, *models.value(), uploads);
   const fs::path staging = config.state_dir / "restore-staging";
-  RegisterBackupMethods(dispatcher, *backups.value(),
-                        InPlaceRestore{staging, [this, staging](
-                                                              const std::string& id,
-                                                              const tenancy::Actor& actor) {
-                                         return RequestSwap(id, actor, staging / "store");
-                                       }});
+  RegisterBackupMethods(
+      dispatcher, *backups.value(),
+      InPlaceRestore{staging, [this, staging](const std::string& id, const tenancy::Actor& actor) {
+                       return RequestSwap(id, actor, staging / "store");
+                     }});
 
   // The policy's enforcement points: now for the active version, then on every
   // activation (SIGHUP, apply, rollback).
@@ -672,9 +671,8 @@ void SigmadApp::Enforce(const policy::StoredVersion& v, control::Server& server,
   backups.SetSettings(std::move(backup_settings));
   if (auto in_force = backups.Settings()) {  // with dev mode's target
     log.information(which + ": backups to " + in_force->target.string() + " at " +
-                    in_force->schedule.Describe() + ", kept by " +
-                    in_force->retention.Describe() + "; restore drills at " +
-                    in_force->drill_schedule.Describe());
+                    in_force->schedule.Describe() + ", kept by " + in_force->retention.Describe() +
+                    "; restore drills at " + in_force->drill_schedule.Describe());
   } else if (backup_error.empty()) {
     log.warning(which + ": no BackupPolicy; sigmad takes no scheduled backups");
   }

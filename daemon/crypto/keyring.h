@@ -122,7 +122,8 @@ class Keyring {
   };
 
   Keyring(std::unique_ptr<Aead> kek, SecretBytes kek_bytes)
-      : kek_(std::move(kek)), kek_bytes_(std::make_shared<const SecretBytes>(std::move(kek_bytes))) {}
+      : kek_(std::move(kek)),
+        kek_bytes_(std::make_shared<const SecretBytes>(std::move(kek_bytes))) {}
   std::shared_ptr<const Aead> Kek() const;  // the current KEK, held for one call
   static Result<std::string> Wrap(const Aead& kek, uint64_t tenant, uint32_t term,
                                   const SecretBytes& dek);

@@ -27,8 +27,7 @@ TEST_CASE("Sha256Hasher: pieces give the digest of the whole", "[crypto][digest]
   // FIPS 180-2's two-block vector, fed in uneven pieces.
   const std::string text = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
   for (size_t i = 0; i < text.size(); i += 7) h.Update(std::string_view(text).substr(i, 7));
-  CHECK(HexLower(h.Finish()) ==
-        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  CHECK(HexLower(h.Finish()) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   // Finish starts over.
   h.Update("abc");
   CHECK(HexLower(h.Finish()) == HexLower(Sha256("abc")));

@@ -523,7 +523,8 @@ TEST_CASE("CopyTo writes a compacted snapshot that opens read-only", "[store][lm
   CHECK(put.code() == kCodeReadOnly);
   CHECK(copy.value()->OpenDb("missing").status().code() == kCodeNoDb);
   CHECK(copy.value()->EnsureSchema(3, {}).value() == 3);
-  CHECK(copy.value()->EnsureSchema(4, {{4, [](WriteTxn&) { return Status::Ok(); }}})
+  CHECK(copy.value()
+            ->EnsureSchema(4, {{4, [](WriteTxn&) { return Status::Ok(); }}})
             .status()
             .code() == kCodeSchema);
   CHECK(Get(*copy.value(), copied, "k0") == std::string(100, 'x'));
