@@ -7,6 +7,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -315,6 +317,32 @@ std::optional<audit::Fields> SigmadApp::SwapStore(const fs::path& state_dir,
   return f;
 }
 
+Status SigmadApp::FinishInterruptedSwap(const fs::path& state_dir) {
+  auto& log = log::For("backup");
+  const fs::path live = state_dir / "store", staged = state_dir / "restore-staging" / "store";
+  std::error_code ec;
+  const bool live_present = fs::exists(live / "data.mdb", ec);
+  if (!live_present && fs::exists(staged / "data.mdb", ec)) {
+    // sigmad died between the two renames of an in-place restore: the store is aside
+    // (store.before-restore-*) and the verified copy still staged. Finish the swap.
+    fs::remove(live, ec);  // an empty dir at most
+    if (::rename(staged.c_str(), live.c_str()) != 0) {
+      return Status::Error("io",
+                           "an in-place restore was interrupted and cannot be finished: "
+                           "cannot move " +
+                               staged.string() + " to " + live.string() + ": " +
+                               std::strerror(errno));
+    }
+    log.warning(
+        "an in-place restore was interrupted by a crash; its verified copy is now the "
+        "store (the previous store is the newest " +
+        state_dir.string() + "/store.before-restore-*)");
+    (void)SyncDirectory(state_dir);
+  }
+  fs::remove_all(state_dir / "restore-staging", ec);  // a restore that never got swapped in
+  return Status::Ok();
+}
+
 int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
                           const std::optional<audit::Fields>& restored,
                           std::optional<StoreSwap>* swap) {
@@ -339,6 +367,10 @@ int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
   // The trusted store, its audit log and the services on it. Declared before the
   // server so they outlive every connection.
   const fs::path store_dir = config.state_dir / "store";
+  if (Status s = FinishInterruptedSwap(config.state_dir); !s.ok()) {
+    log.error(s.message());
+    return kExitFailure;
+  }
   if (Status s = EnsureDirectory(store_dir); !s.ok()) {
     log.error(s.message());
     return kExitFailure;

@@ -62,6 +62,9 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   // audit record to write in the store now in place, saying what happened.
   std::optional<audit::Fields> SwapStore(const std::filesystem::path& state_dir,
                                          const StoreSwap& swap);
+  // After a crash between SwapStore's two renames (no store, a staged copy): moves the
+  // staged copy in. Removes a staged copy that was never swapped in.
+  Status FinishInterruptedSwap(const std::filesystem::path& state_dir);
   // For backup.restore --in-place, from a control thread: records the swap and wakes the
   // main thread. Returns where the current store will be kept.
   std::filesystem::path RequestSwap(const std::string& backup_id, const tenancy::Actor& actor,

@@ -112,6 +112,10 @@ void BackupService::RecordRun(const Status& s) {
 
 void BackupService::Loop() {
   const tenancy::Actor scheduler{"sigmad", "schedule"};
+  // Scheduled times up to these have been dealt with. Each kind keeps its own, so a run
+  // that lasts past the other's time (a backup from 01:00 to 03:10, the drill at 03:00)
+  // delays it instead of skipping it; times missed while sigmad was down are not caught up.
+  auto backups_done_until = clock_.Now(), drills_done_until = backups_done_until;
   std::unique_lock lock(settings_mu_);
   while (!stopping_) {
     if (requested_) {
@@ -127,11 +131,10 @@ void BackupService::Loop() {
       changed_.wait(lock);
       continue;
     }
-    // The next backup and drill from now; sleep until the first, or until something
-    // changes, in pieces (kMaxSleep).
-    const auto now = clock_.Now();
-    const auto next_backup = settings_->schedule.NextAfter(now);
-    const auto next_drill = settings_->drill_schedule.NextAfter(now);
+    // Sleep until the next backup or drill, or until something changes, in pieces
+    // (kMaxSleep).
+    const auto next_backup = settings_->schedule.NextAfter(backups_done_until);
+    const auto next_drill = settings_->drill_schedule.NextAfter(drills_done_until);
     const auto next = std::min(next_backup, next_drill);
     const uint64_t version = settings_version_;
     for (;;) {
@@ -140,11 +143,14 @@ void BackupService::Loop() {
       changed_.wait_for(lock, std::min<chr::system_clock::duration>(left, kMaxSleep));
       if (stopping_ || requested_ || settings_version_ != version) break;
     }
-    if (stopping_ || requested_ || settings_version_ != version) continue;
-    const bool backup_due = next_backup <= clock_.Now();
-    const bool drill_due = next_drill <= clock_.Now();
+    if (stopping_ || requested_ || !settings_) continue;
+    const auto now = clock_.Now();
+    const bool backup_due = next_backup <= now;
+    const bool drill_due = next_drill <= now;
+    if (!backup_due && !drill_due) continue;  // woken early: work the times out again
     lock.unlock();
     if (backup_due) {
+      backups_done_until = now;
       auto r = Run(scheduler, nullptr);
       RecordRun(r.status());
       if (!r.ok() && r.status().code() != "no_policy") {
@@ -153,7 +159,10 @@ void BackupService::Loop() {
         (void)Prune(scheduler, /*dry_run=*/false);
       }
     }
-    if (drill_due) (void)Drill(scheduler, nullptr);
+    if (drill_due) {
+      drills_done_until = now;
+      (void)Drill(scheduler, nullptr);
+    }
     lock.lock();
   }
 }

@@ -359,7 +359,7 @@ TEST_CASE("policy enforcement lists every rule honestly, adminGroup is enforced"
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("KIND ") &&
-                        Catch::EndsWith("\n6 of 34 rules enforced; the rest wait for their "
+                        Catch::EndsWith("\n13 of 34 rules enforced; the rest wait for their "
                                         "modules (--json has a note on each)\n"));
   RunResult j = Ctl(d.socket(), {"--json", "policy", "enforcement"});
   Poco::JSON::Parser parser;
@@ -370,12 +370,15 @@ TEST_CASE("policy enforcement lists every rule honestly, adminGroup is enforced"
       enforced.push_back(o->getValue<std::string>("kind") + " " + o->getValue<std::string>("field"));
     }
   }
-  CHECK(enforced == std::vector<std::string>{"SecurityPolicy spec.adminGroup",
-                                             "SecurityPolicy spec.logTimezone",
-                                             "EncryptionPolicy spec.algorithm",
-                                             "EncryptionPolicy spec.dataKeyRotationDays",
-                                             "EncryptionPolicy spec.masterKeyRotationDays",
-                                             "RetentionPolicy spec.auditLogRetentionDays"});
+  CHECK(enforced == std::vector<std::string>{
+                        "SecurityPolicy spec.adminGroup", "SecurityPolicy spec.logTimezone",
+                        "EncryptionPolicy spec.algorithm",
+                        "EncryptionPolicy spec.dataKeyRotationDays",
+                        "EncryptionPolicy spec.masterKeyRotationDays", "BackupPolicy spec.schedule",
+                        "BackupPolicy spec.target", "BackupPolicy spec.retention",
+                        "BackupPolicy spec.verifyAfterBackup", "BackupPolicy spec.restoreDrill",
+                        "BackupPolicy spec.rpoHours", "BackupPolicy spec.separateSite",
+                        "RetentionPolicy spec.auditLogRetentionDays"});
   RunResult keys = Ctl(d.socket(), {"key", "status"});
   CHECK_THAT(keys.out, Catch::Contains("\nmaster key: set ") && Catch::EndsWith("d old\n"));
   REQUIRE(d.WaitForLog("policy version 1: data keys rotate after 90 days"));
