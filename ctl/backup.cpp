@@ -140,7 +140,7 @@ int CmdBackupVerify(const GlobalOptions& g, const std::string& id, bool all) {
 int CmdBackupPrune(const GlobalOptions& g, bool dry_run) {
   Object::Ptr p = new Object;
   p->set("dry_run", dry_run);
-  return RunMethod(g, "backup.prune", p, PrintPrune);
+  return RunMethod(Forever(g), "backup.prune", p, PrintPrune);  // may wait for a backup
 }
 
 int CmdBackupRestore(const GlobalOptions& g, const std::string& id, const std::string& to,
@@ -187,11 +187,15 @@ int CmdBackupRestore(const GlobalOptions& g, const std::string& id, const std::s
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Object::Ptr now;
   for (;;) {
     GlobalOptions quick = g;
     quick.timeout = std::chrono::seconds(5);
     auto status = CallDaemon(quick, "status");
-    if (status.ok() && Str(status->extract<Object::Ptr>(), "started_at") != serving_since) break;
+    if (status.ok() && Str(status->extract<Object::Ptr>(), "started_at") != serving_since) {
+      now = status->extract<Object::Ptr>();
+      break;
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       std::cerr << "sigmactl: sigmad did not serve again within 5 minutes after the swap ("
                 << (status.ok() ? std::string("still serving the old store")
@@ -200,6 +204,17 @@ int CmdBackupRestore(const GlobalOptions& g, const std::string& id, const std::s
       return kExitFailed;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // sigmad serves again: the restored store, or the old one if the swap failed.
+  const bool swapped = !now->get("restored").isEmpty() &&
+                       Str(now->getObject("restored"), "backup") == backup &&
+                       now->getObject("restored")->getValue<bool>("ok");
+  if (!swapped) {
+    const std::string why =
+        now->get("restored").isEmpty() ? "" : ": " + Str(now->getObject("restored"), "details");
+    std::cerr << "sigmactl: the swap failed and sigmad serves the store as it was" << why
+              << "; see its log\n";
+    return kExitFailed;
   }
   if (g.json) {
     std::cout << ToJson(r.value()) << '\n';

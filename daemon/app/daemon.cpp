@@ -494,6 +494,7 @@ int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
   facts.max_clients = config.control.max_clients;
   facts.watchdog = notify::WatchdogInterval();
   facts.started_at = clock_.Now();
+  facts.restored = restored;
   store::Vault* vault_ptr = vault.value().get();
   facts.store_status = [vault_ptr, audit_ptr, store_dir]() -> Poco::Dynamic::Var {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -612,7 +613,15 @@ int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
   }
 
   const control::ServerStats st = server.Stats();
-  notify::Stopping("Draining " + std::to_string(st.active) + " client connection(s)");
+  if (*swap) {
+    // Not STOPPING=1: systemd would take the service for stopping and kill it after
+    // TimeoutStopSec. RELOADING=1 until READY=1 when the restored store is served.
+    notify::Reloading();
+    notify::Status("Restoring backup " + swap->value().backup_id + " in place: draining " +
+                   std::to_string(st.active) + " client connection(s)");
+  } else {
+    notify::Stopping("Draining " + std::to_string(st.active) + " client connection(s)");
+  }
   server.BeginDrain();
   // Running jobs stop at their next check and are recorded interrupted; job.wait calls
   // return, so they do not hold up the drain.
@@ -649,7 +658,12 @@ fs::path SigmadApp::RequestSwap(const std::string& backup_id, const tenancy::Act
   std::string stamp = FormatUtc(clock_.Now()).substr(0, 19);  // 2026-12-03T14:49:37
   std::erase(stamp, ':');
   std::erase(stamp, '-');
-  swap.previous = staging.parent_path().parent_path() / ("store.before-restore-" + stamp);
+  const fs::path state_dir = staging.parent_path().parent_path();
+  swap.previous = state_dir / ("store.before-restore-" + stamp);
+  std::error_code ec;
+  for (int n = 2; fs::exists(swap.previous, ec); ++n) {  // two restores in one second
+    swap.previous = state_dir / ("store.before-restore-" + stamp + "-" + std::to_string(n));
+  }
   {
     std::lock_guard lock(swap_mu_);
     pending_swap_ = swap;

@@ -77,6 +77,15 @@ void RegisterAppMethods(control::Dispatcher& dispatcher, const DaemonFacts& fact
 
     if (facts.store_status) r->set("store", facts.store_status());
     if (facts.backup_status) r->set("backups", facts.backup_status());
+    if (facts.restored) {
+      Object::Ptr rs = NewObject();
+      rs->set("backup", facts.restored->target);
+      rs->set("ok", facts.restored->outcome == "ok");
+      rs->set("details", facts.restored->details.value_or(""));
+      r->set("restored", rs);
+    } else {
+      r->set("restored", Poco::Dynamic::Var());
+    }
     const analysis::RuntimeInfo rt = analysis::Runtime();
     Object::Ptr a = NewObject();
     a->set("torch_version", rt.torch_version);

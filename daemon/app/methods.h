@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "audit/record.h"
 #include "common/clock.h"
 #include "control/dispatcher.h"
 #include "control/server.h"
@@ -27,6 +28,10 @@ struct DaemonFacts {
   Clock::WallTime started_at;
   // The "store" object of status (path, sizes, audit log position), made on demand.
   std::function<Poco::Dynamic::Var()> store_status;
+  // The in-place restore this serving session began with (its audit record), if any:
+  // status shows it as "restored", so sigmactl can tell a swap that worked from one that
+  // failed (the old store served again).
+  std::optional<audit::Fields> restored;
   // The "backups" object of status (RPO, RTO, next runs), made on demand.
   std::function<Poco::Dynamic::Var()> backup_status;
 };

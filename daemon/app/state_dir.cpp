@@ -131,6 +131,14 @@ Status PrepareDevDir(const DevPaths& paths, std::chrono::system_clock::time_poin
   std::error_code ec;
 
   if (!fs::exists(paths.master_key, ec)) {
+    // A new key cannot open a store that is already here (a restored backup, say): refuse
+    // before making anything, rather than leave a useless key where the right one goes.
+    if (fs::exists(paths.dir / "store" / "data.mdb", ec)) {
+      return Status::Error("master_key", paths.dir.string() + "/store holds a store but " +
+                                             paths.master_key.string() +
+                                             " is missing: put that store's master key there "
+                                             "(mode 0400); a new key would not open it");
+    }
     Status s = crypto::CreateMasterKey(paths.master_key);
     if (!s.ok()) return s;
     note("master key");

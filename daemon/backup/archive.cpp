@@ -229,6 +229,12 @@ Result<std::vector<Listed>> ListBackups(const fs::path& dir, const BackupKeys& k
       l.manifest = std::move(m).value();
     } else {
       l.problem = m.status();
+      if (m.status().code() == "wrong_master_key") {
+        auto bytes = ReadRegularFile(dir / (id + kManifestSuffix), kMaxManifestBytes);
+        if (bytes.ok()) {
+          if (auto t = StatedCreated(bytes.value()); t.ok()) l.stated_created = t.value();
+        }
+      }
     }
     out.push_back(std::move(l));
   }

@@ -72,6 +72,9 @@ struct Listed {
   std::string id;
   std::optional<Manifest> manifest;
   Status problem = Status::Ok();
+  // For a backup under another master key ("wrong_master_key"): the creation time its
+  // manifest states, unauthenticated (used only to prune it on time).
+  std::optional<std::chrono::system_clock::time_point> stated_created;
 };
 
 // Every manifest in `dir`, oldest first (by id). Orphan stream files are not listed.

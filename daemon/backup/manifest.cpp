@@ -151,4 +151,17 @@ Result<Manifest> ParseManifest(std::string_view bytes, const crypto::SecretBytes
   return m;
 }
 
+Result<chr::system_clock::time_point> StatedCreated(std::string_view bytes) {
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(std::string(bytes.substr(0, bytes.find('\n'))))
+                 .extract<Poco::JSON::Object::Ptr>();
+    auto created = ParseUtc(o->getValue<std::string>("created"));
+    if (!created.ok()) return Bad("has a bad time: " + created.status().message());
+    return created.value();
+  } catch (const std::exception& e) {
+    return Bad(std::string("states no creation time: ") + e.what());
+  }
+}
+
 }  // namespace sigmad::backup

@@ -73,4 +73,9 @@ std::string EncodeManifest(const Manifest& m, const crypto::SecretBytes& mac_key
 Result<Manifest> ParseManifest(std::string_view bytes, const crypto::SecretBytes& mac_key,
                                std::string_view master_key_id);
 
+// The created time a manifest states, without checking its MAC: only for pruning
+// backups taken under another master key (which this store's key cannot authenticate);
+// "integrity" if it states none.
+Result<std::chrono::system_clock::time_point> StatedCreated(std::string_view bytes);
+
 }  // namespace sigmad::backup

@@ -4,7 +4,9 @@
 #include <Poco/JSON/Parser.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <exception>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <utility>
@@ -24,6 +26,11 @@ constexpr char kDrillsTable[] = "backup_drills";
 // Waits of the scheduler are cut into pieces this long, so a clock that jumps (NTP, a
 // suspended VM) delays a scheduled run by at most this much.
 constexpr auto kMaxSleep = chr::seconds(30);
+// Retention is applied after every backup and at every UTC midnight, so a backup goes on
+// its day (keepDays: day N+1 begins at 00:00 UTC) even when no backup runs that day.
+chr::system_clock::time_point NextMidnight(chr::system_clock::time_point t) {
+  return chr::floor<chr::days>(t) + chr::days(1);
+}
 
 int64_t Ms(chr::system_clock::time_point t) {
   return chr::duration_cast<chr::milliseconds>(t.time_since_epoch()).count();
@@ -96,7 +103,7 @@ Status BackupService::RequestRun(const tenancy::Actor& actor) {
     }
     if (requested_) {
       return Status::Error("busy", "a backup requested by " + requested_->name +
-                                       " is waiting to start; see sigmactl backup list");
+                                       " has not finished yet; see sigmactl status");
     }
     requested_ = actor;
   }
@@ -116,13 +123,14 @@ void BackupService::Loop() {
   // that lasts past the other's time (a backup from 01:00 to 03:10, the drill at 03:00)
   // delays it instead of skipping it; times missed while sigmad was down are not caught up.
   auto backups_done_until = clock_.Now(), drills_done_until = backups_done_until;
+  auto next_prune = NextMidnight(backups_done_until);
+  bool cleaned = false;  // orphans a crash left are removed once the target is known
   std::unique_lock lock(settings_mu_);
   while (!stopping_) {
     if (requested_) {
       const tenancy::Actor actor = *requested_;
       lock.unlock();
-      auto r = Run(actor, nullptr);
-      RecordRun(r.status());
+      (void)Run(actor, nullptr);  // its outcome is in last_run_ and the audit log
       lock.lock();
       requested_.reset();
       continue;
@@ -131,11 +139,18 @@ void BackupService::Loop() {
       changed_.wait(lock);
       continue;
     }
+    if (!cleaned) {
+      cleaned = true;
+      lock.unlock();
+      RemoveOrphansNow(scheduler);
+      lock.lock();
+      continue;
+    }
     // Sleep until the next backup or drill, or until something changes, in pieces
     // (kMaxSleep).
     const auto next_backup = settings_->schedule.NextAfter(backups_done_until);
     const auto next_drill = settings_->drill_schedule.NextAfter(drills_done_until);
-    const auto next = std::min(next_backup, next_drill);
+    const auto next = std::min({next_backup, next_drill, next_prune});
     const uint64_t version = settings_version_;
     for (;;) {
       const auto left = next - clock_.Now();
@@ -147,12 +162,13 @@ void BackupService::Loop() {
     const auto now = clock_.Now();
     const bool backup_due = next_backup <= now;
     const bool drill_due = next_drill <= now;
-    if (!backup_due && !drill_due) continue;  // woken early: work the times out again
+    const bool prune_due = next_prune <= now;
+    if (!backup_due && !drill_due && !prune_due) continue;  // woken early: work out again
     lock.unlock();
+    if (prune_due) next_prune = NextMidnight(now);
     if (backup_due) {
       backups_done_until = now;
       auto r = Run(scheduler, nullptr);
-      RecordRun(r.status());
       if (!r.ok() && r.status().code() != "no_policy") {
         // Retention still applies: keepDays deletes on day 31 whether or not today's
         // backup worked.
@@ -163,6 +179,7 @@ void BackupService::Loop() {
       drills_done_until = now;
       (void)Drill(scheduler, nullptr);
     }
+    if (prune_due && !backup_due) PruneQuietly(scheduler);
     lock.lock();
   }
 }
@@ -261,6 +278,20 @@ VerifyOutcome BackupService::CheckInto(const fs::path& target, const Manifest& m
   return out;
 }
 
+Status BackupService::RecordCheck(const tenancy::Actor& actor, const std::string& id,
+                                  const Status& result) {
+  Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+  o.set("time_ms", static_cast<Poco::Int64>(Ms(clock_.Now())));
+  o.set("ok", result.ok());
+  o.set("problem", result.ok() ? std::string() : result.message());
+  o.set("actor", actor.name);
+  std::ostringstream json;
+  o.stringify(json);
+  return vault_.env().Update([&](store::WriteTxn& txn) {
+    return vault_.Put(txn, checks_, id, crypto::kSystemTenant, json.str());
+  });
+}
+
 Result<VerifyOutcome> BackupService::VerifyOne(const tenancy::Actor& actor, const fs::path& target,
                                                const std::string& id, const BackupKeys& keys) {
   VerifyOutcome out;
@@ -284,17 +315,7 @@ Result<VerifyOutcome> BackupService::VerifyOne(const tenancy::Actor& actor, cons
   }
   // The record, then the audit: both say the same, and a failed verification is evidence
   // too.
-  Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
-  o.set("time_ms", static_cast<Poco::Int64>(Ms(clock_.Now())));
-  o.set("ok", out.result.ok());
-  o.set("problem", out.result.ok() ? std::string() : out.result.message());
-  o.set("actor", actor.name);
-  std::ostringstream json;
-  o.stringify(json);
-  Status s = vault_.env().Update([&](store::WriteTxn& txn) {
-    return vault_.Put(txn, checks_, id, crypto::kSystemTenant, json.str());
-  });
-  if (!s.ok()) return s;
+  if (Status s = RecordCheck(actor, id, out.result); !s.ok()) return s;
   if (Status a = Audit(actor, "backup.verify", id, out.result,
                        out.result.ok() ? std::optional<std::string>(std::to_string(out.records) +
                                                                     " values opened")
@@ -306,6 +327,12 @@ Result<VerifyOutcome> BackupService::VerifyOne(const tenancy::Actor& actor, cons
 }
 
 Result<RunReport> BackupService::Run(const tenancy::Actor& actor, const Progress& progress) {
+  auto r = RunLocked(actor, progress);
+  RecordRun(r.status());
+  return r;
+}
+
+Result<RunReport> BackupService::RunLocked(const tenancy::Actor& actor, const Progress& progress) {
   std::lock_guard op(op_mu_);
   const auto start = clock_.Monotonic();
   auto settings = Settings();
@@ -340,7 +367,7 @@ Result<RunReport> BackupService::Run(const tenancy::Actor& actor, const Progress
   }
   auto keys = BackupKeys::Derive(vault_.keyring());
   if (!keys.ok()) return fail(keys.status());
-  if (auto orphans = RemoveOrphans(target); !orphans.ok()) return fail(orphans.status());
+  if (Status s = RemoveOrphansAudited(actor, target); !s.ok()) return fail(s);
 
   WriteOptions wo;
   wo.schema_version = store::kSchemaVersion;
@@ -369,7 +396,8 @@ Result<RunReport> BackupService::Run(const tenancy::Actor& actor, const Progress
     if (!v.ok()) return v.status();
     report.verified = v.value();
   }
-  auto pruned = PruneLocked(actor, target, settings->retention, /*dry_run=*/false, keys.value());
+  auto pruned = PruneLocked(actor, target, settings->retention, /*dry_run=*/false, keys.value(),
+                            /*quiet=*/false);
   if (!pruned.ok()) return pruned.status();
   report.pruned = std::move(pruned).value();
   report.took = Since(clock_, start);
@@ -434,21 +462,59 @@ Result<PruneReport> BackupService::Prune(const tenancy::Actor& actor, bool dry_r
   }
   auto keys = BackupKeys::Derive(vault_.keyring());
   if (!keys.ok()) return keys.status();
-  return PruneLocked(actor, settings->target, settings->retention, dry_run, keys.value());
+  return PruneLocked(actor, settings->target, settings->retention, dry_run, keys.value(),
+                     /*quiet=*/false);
+}
+
+Status BackupService::RemoveOrphansAudited(const tenancy::Actor& actor, const fs::path& target) {
+  // Called under op_mu_, so no backup is being written: a stream without a manifest is
+  // what a crash left between the two.
+  auto orphans = RemoveOrphans(target);
+  if (!orphans.ok()) return orphans.status();
+  for (const auto& name : orphans.value()) {
+    if (Status a = Audit(actor, "backup.delete", name, Status::Ok(),
+                         "an incomplete backup file a crash left behind");
+        !a.ok()) {
+      return a;
+    }
+  }
+  return Status::Ok();
+}
+
+void BackupService::RemoveOrphansNow(const tenancy::Actor& actor) {
+  std::lock_guard op(op_mu_);
+  if (auto settings = Settings()) (void)RemoveOrphansAudited(actor, settings->target);
+}
+
+void BackupService::PruneQuietly(const tenancy::Actor& actor) {
+  std::lock_guard op(op_mu_);
+  auto settings = Settings();
+  if (!settings) return;
+  auto keys = BackupKeys::Derive(vault_.keyring());
+  if (!keys.ok()) return;
+  (void)PruneLocked(actor, settings->target, settings->retention, false, keys.value(),
+                    /*quiet=*/true);
 }
 
 Result<PruneReport> BackupService::PruneLocked(const tenancy::Actor& actor, const fs::path& target,
                                                const RetentionRule& rule, bool dry_run,
-                                               const BackupKeys& keys) {
+                                               const BackupKeys& keys, bool quiet) {
   PruneReport report;
   report.dry_run = dry_run;
   report.rule = rule.Describe();
   auto listed = ListBackups(target, keys);
   if (!listed.ok()) return listed.status();
   std::vector<RetentionItem> items;
+  std::set<std::string> other_key;
   for (auto& l : listed.value()) {
     if (l.manifest) {
       items.push_back({l.id, l.manifest->created});
+    } else if (l.stated_created) {
+      // Taken under an earlier master key: its manifest cannot be authenticated here, but
+      // retention must still delete it on time (whoever could forge its date could as
+      // well delete the files).
+      items.push_back({l.id, *l.stated_created});
+      other_key.insert(l.id);
     } else {
       report.unreadable.push_back(std::move(l));  // never deleted on an unverified word
     }
@@ -456,6 +522,11 @@ Result<PruneReport> BackupService::PruneLocked(const tenancy::Actor& actor, cons
   auto plan = PlanRetention(rule, std::move(items), clock_.Now());
   if (!plan.ok()) return plan.status();
   report.decisions = std::move(plan).value();
+  for (auto& d : report.decisions) {
+    if (other_key.count(d.id)) {
+      d.reasons.push_back("under another master key: dated by its manifest, unauthenticated");
+    }
+  }
   if (dry_run) return report;
   for (const auto& d : report.decisions) {
     if (d.keep) continue;
@@ -465,6 +536,7 @@ Result<PruneReport> BackupService::PruneLocked(const tenancy::Actor& actor, cons
     if (!s.ok()) return s;
     ++report.deleted;
   }
+  if (quiet && report.deleted == 0) return report;
   if (Status a = Audit(actor, "backup.prune", target.string(), Status::Ok(),
                        report.rule + ": " + std::to_string(report.deleted) + " deleted, " +
                            std::to_string(report.decisions.size() - report.deleted) + " kept");
@@ -488,6 +560,11 @@ Result<RestoreReport> BackupService::RestoreTo(const tenancy::Actor& actor, cons
                               "restore needs an absolute directory, not '" + dir.string() + "'"));
   }
   std::error_code ec;
+  if (!fs::is_directory(dir.parent_path(), ec)) {
+    return fail(Status::Error("invalid_argument",
+                              "restore into " + dir.string() + ": its parent directory " +
+                                  dir.parent_path().string() + " does not exist"));
+  }
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec)) {
       return fail(Status::Error("exists", dir.string() +
@@ -502,7 +579,7 @@ Result<RestoreReport> BackupService::RestoreTo(const tenancy::Actor& actor, cons
   auto m = ReadManifest(target.value(), id, keys.value());
   if (!m.ok()) return fail(m.status());
   const bool made = !fs::exists(dir, ec);
-  fs::create_directories(dir / "store", ec);
+  fs::create_directories(dir / "store", ec);  // at most dir and dir/store: the parent exists
   if (ec) return fail(Status::Error("io", "cannot create " + dir.string() + ": " + ec.message()));
   fs::permissions(dir, fs::perms::owner_all, ec);
   fs::permissions(dir / "store", fs::perms::owner_all, ec);
@@ -612,6 +689,8 @@ Result<DrillRecord> BackupService::Drill(const tenancy::Actor& actor, const Prog
   o.set("actor", d.actor);
   std::ostringstream json;
   o.stringify(json);
+  // A drill verifies the backup as fully as backup verify does: it counts for the RPO.
+  if (Status c = RecordCheck(actor, d.backup_id, v.result); !c.ok()) return c;
   const std::string key = store::KeyBuilder().U64(static_cast<uint64_t>(Ms(d.time))).Build();
   Status s = vault_.env().Update([&](store::WriteTxn& txn) {
     return vault_.Put(txn, drills_, key, crypto::kSystemTenant, json.str());
@@ -641,6 +720,7 @@ Result<RecoveryStatus> BackupService::Recovery() {
     r.next_drill = r.settings->drill_schedule.NextAfter(now);
   }
   auto entries = List();
+  if (!entries.ok() && entries.status().code() == "no_policy") return r;  // no target yet
   if (!entries.ok()) return entries.status();
   for (const auto& e : entries.value()) {
     if (!e.listed.manifest) continue;

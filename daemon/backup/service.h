@@ -160,8 +160,9 @@ class BackupService {
   Result<DrillRecord> Drill(const tenancy::Actor& actor, const Progress& progress);
   Result<RecoveryStatus> Recovery();
 
-  // Starts the scheduler thread: backups (then pruning, even when the backup failed) and
-  // restore drills at the policy's UTC times, and the runs RequestRun asks for.
+  // Starts the scheduler thread: it first removes what a crash left in the target, then
+  // runs backups (then pruning, even when the backup failed) and restore drills at the
+  // policy's UTC times, prunes at every UTC midnight, and runs what RequestRun asks for.
   void Start();
   // Stops the scheduler; an operation under way finishes first. Idempotent.
   void Stop();
@@ -186,11 +187,23 @@ class BackupService {
   // Verifies into a scratch dir, records the outcome and audits it.
   Result<VerifyOutcome> VerifyOne(const tenancy::Actor& actor, const std::filesystem::path& target,
                                   const std::string& id, const BackupKeys& keys);
+  // `quiet`: no backup.prune record when nothing was deleted (the hourly check).
   Result<PruneReport> PruneLocked(const tenancy::Actor& actor, const std::filesystem::path& target,
-                                  const RetentionRule& rule, bool dry_run, const BackupKeys& keys);
+                                  const RetentionRule& rule, bool dry_run, const BackupKeys& keys,
+                                  bool quiet);
+  // The scheduler's prune at UTC midnight, so a backup is deleted on its day even when no
+  // backup runs that day.
+  void PruneQuietly(const tenancy::Actor& actor);
+  // The scheduler's first act once it knows the target: remove what a crash left there.
+  void RemoveOrphansNow(const tenancy::Actor& actor);
+  // RemoveOrphans in `target`, each removal audited as backup.delete. Under op_mu_.
+  Status RemoveOrphansAudited(const tenancy::Actor& actor, const std::filesystem::path& target);
   Status Audit(const tenancy::Actor& actor, std::string_view action, std::string_view target,
                const Status& outcome, std::optional<std::string> details = std::nullopt);
   Result<std::optional<CheckRecord>> ReadCheck(const std::string& id);
+  // Records the outcome of verifying backup `id` (table backup_checks).
+  Status RecordCheck(const tenancy::Actor& actor, const std::string& id, const Status& result);
+  Result<RunReport> RunLocked(const tenancy::Actor& actor, const Progress& progress);
   Result<std::vector<DrillRecord>> ReadDrills();
   void Loop();
   void RecordRun(const Status& s);

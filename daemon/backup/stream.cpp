@@ -162,19 +162,19 @@ Status StreamReader::Finish() {
   finished_ = true;
   if (header_.empty()) {
     return Fail(Integrity("the stream ends inside its " + std::to_string(kStreamHeaderBytes) +
-                          "-byte header, after " +
-                          std::to_string(buffer_.size() - buffer_offset_) + " bytes"));
+                          "-byte header, after " + std::to_string(buffer_.size() - buffer_offset_) +
+                          " bytes"));
   }
   const std::string_view rest = std::string_view(buffer_).substr(buffer_offset_);
   if (rest.empty()) {
-    return Fail(Integrity(index_ == 0 ? "the stream ends after its header, before any chunk"
-                                      : "the stream ends after chunk " +
-                                            std::to_string(index_ - 1) +
-                                            ", which is not its last: it was truncated"));
+    return Fail(Integrity(index_ == 0
+                              ? "the stream ends after its header, before any chunk"
+                              : "the stream ends after chunk " + std::to_string(index_ - 1) +
+                                    ", which is not its last: it was truncated"));
   }
   if (rest.size() < crypto::kSealOverhead) {
-    return Fail(Integrity("the stream ends inside chunk " + std::to_string(index_) +
-                          ": it was truncated"));
+    return Fail(
+        Integrity("the stream ends inside chunk " + std::to_string(index_) + ": it was truncated"));
   }
   return OpenChunk(rest, true);
 }

@@ -269,5 +269,24 @@ TEST_CASE("BackupService's scheduler runs due backups and requested ones", "[bac
   CHECK(f.service->RequestRun(kOperator).code() == "unavailable");
 }
 
+TEST_CASE("BackupService's scheduler prunes at UTC midnight, when day N+1 begins",
+          "[backup][service]") {
+  Fixture f;
+  f.service->SetSettings(f.Settings(1));
+  const auto m = Ok(f.service->Run(kOperator, nullptr)).manifest;  // Sunday 01:00
+  f.clock.Advance(22h + 59min);                                    // 23:59 the same day
+  f.service->Start();
+  std::this_thread::sleep_for(100ms);
+  CHECK(f.Ids() == std::vector<std::string>{m.id});  // 0 days old: kept
+  f.clock.Advance(2min);                             // Monday 00:01
+  f.service->SetSettings(f.Settings(1));             // wakes the scheduler
+  CHECK(Eventually([&] { return f.Ids().empty(); }));
+  f.service->Stop();
+  const auto deleted = f.Audited("backup.delete");
+  REQUIRE(deleted.size() == 1);
+  CHECK(deleted[0].actor == "sigmad");
+  CHECK(deleted[0].details == "keepDays 1: 1 day old, deleted from day 2");
+}
+
 }  // namespace
 }  // namespace sigmad::backup
