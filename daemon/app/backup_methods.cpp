@@ -290,11 +290,25 @@ void RegisterBackupMethods(control::Dispatcher& d, backup::BackupService& servic
       return BadParam("to", "give exactly one of a directory (to) or in_place");
     }
     std::error_code ec;
-    if (here.value()) std::filesystem::remove_all(in_place.staging, ec);  // a crash's leftovers
+    if (here.value()) {
+      // One in-place restore at a time: a second would reuse the staging dir under the
+      // first, and only one swap can happen before sigmad serves again.
+      if (in_place.pending->exchange(true)) {
+        return Status::Error("busy", "an in-place restore is already under way");
+      }
+      if (Status s = in_place.check(); !s.ok()) {
+        in_place.pending->store(false);
+        return s;
+      }
+      std::filesystem::remove_all(in_place.staging, ec);  // a crash's leftovers
+    }
     const std::filesystem::path dir =
         here.value() ? in_place.staging : std::filesystem::path(to.value());
     auto r = svc->RestoreTo(ActorOf(call), id.value(), dir, ProgressOf(call));
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {
+      if (here.value()) in_place.pending->store(false);
+      return r.status();
+    }
     Object::Ptr o = NewObject();
     o->set("backup", ManifestJson(r.value().manifest));
     o->set("verified", OutcomeJson(r.value().verified));

@@ -7,8 +7,10 @@
 
 #include <Poco/Dynamic/Var.h>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -34,8 +36,13 @@ Poco::Dynamic::Var RecoveryJson(backup::BackupService& service);
 // it returns at once with where the current store will be kept.
 struct InPlaceRestore {
   std::filesystem::path staging;
+  // Ok if the store can be swapped by renames (not a mount point, same file system as
+  // the staging dir); checked before anything is restored.
+  std::function<Status()> check;
   std::function<std::filesystem::path(const std::string& backup_id, const tenancy::Actor& actor)>
       swap;
+  // Set while an in-place restore is under way in this serving session.
+  std::shared_ptr<std::atomic<bool>> pending = std::make_shared<std::atomic<bool>>(false);
 };
 
 void RegisterBackupMethods(control::Dispatcher& dispatcher, backup::BackupService& service,

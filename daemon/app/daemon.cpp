@@ -5,6 +5,7 @@
 #include <Poco/Util/OptionException.h>
 #include <Poco/Util/OptionSet.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cerrno>
@@ -292,7 +293,9 @@ std::optional<audit::Fields> SigmadApp::SwapStore(const fs::path& state_dir,
     f.outcome = "error:io";
     f.details = "in place: " + why;
     std::error_code ec;
-    fs::remove_all(swap.staging.parent_path(), ec);
+    // The staged copy goes only if the store is back in place; otherwise it may be the
+    // only store left (FinishInterruptedSwap moves it in at the next start).
+    if (fs::exists(live / "data.mdb", ec)) fs::remove_all(swap.staging.parent_path(), ec);
     return f;
   };
   if (::rename(live.c_str(), swap.previous.c_str()) != 0) {
@@ -339,6 +342,18 @@ Status SigmadApp::FinishInterruptedSwap(const fs::path& state_dir) {
         state_dir.string() + "/store.before-restore-*)");
     (void)SyncDirectory(state_dir);
   }
+  if (!fs::exists(live / "data.mdb", ec)) {
+    // No store, nothing staged, but a store set aside by a restore: starting would make a
+    // new empty store in its place. The operator must choose.
+    for (const auto& e : fs::directory_iterator(state_dir, ec)) {
+      if (e.path().filename().string().rfind("store.before-restore-", 0) == 0) {
+        return Status::Error("io", live.string() + " holds no store, but " + e.path().string() +
+                                       " does (set aside by an in-place restore): move the "
+                                       "store to serve back to " +
+                                       live.string());
+      }
+    }
+  }
   fs::remove_all(state_dir / "restore-staging", ec);  // a restore that never got swapped in
   return Status::Ok();
 }
@@ -350,6 +365,7 @@ int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
   {
     std::lock_guard lock(retention_mu_);
     retention_stop_ = false;
+    audit_retention_days_ = 0;  // until this store's own policy says (a restore swaps it)
   }
   {
     std::lock_guard lock(swap_mu_);
@@ -524,11 +540,33 @@ int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
   RegisterJobMethods(dispatcher, *jobs.value(), clock_);
   RegisterModelMethods(dispatcher, *models.value(), uploads);
   const fs::path staging = config.state_dir / "restore-staging";
-  RegisterBackupMethods(
-      dispatcher, *backups.value(),
-      InPlaceRestore{staging, [this, staging](const std::string& id, const tenancy::Actor& actor) {
-                       return RequestSwap(id, actor, staging / "store");
-                     }});
+  InPlaceRestore in_place;
+  in_place.staging = staging;
+  in_place.check = [store_dir, staging]() -> Status {
+    // The swap renames store/ and the staged copy within the state dir: that cannot work
+    // if store/ is a mount point or the state dir spans file systems.
+    struct stat st_store {
+    }, st_dir{};
+    if (::stat(store_dir.c_str(), &st_store) != 0 ||
+        ::stat(staging.parent_path().c_str(), &st_dir) != 0) {
+      return Status::Error("io", "cannot stat " + store_dir.string() + ": " + std::strerror(errno));
+    }
+    if (st_store.st_dev != st_dir.st_dev) {
+      return Status::Error("unsupported",
+                           store_dir.string() +
+                               " is a mount point (or on another file system "
+                               "than " +
+                               staging.parent_path().string() +
+                               "), so an in-place restore "
+                               "cannot swap it by renames; restore --to a directory on that file "
+                               "system, stop sigmad and move it in by hand");
+    }
+    return Status::Ok();
+  };
+  in_place.swap = [this, staging](const std::string& id, const tenancy::Actor& actor) {
+    return RequestSwap(id, actor, staging / "store");
+  };
+  RegisterBackupMethods(dispatcher, *backups.value(), std::move(in_place));
 
   // The policy's enforcement points: now for the active version, then on every
   // activation (SIGHUP, apply, rollback).

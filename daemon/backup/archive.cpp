@@ -216,7 +216,8 @@ Result<std::vector<Listed>> ListBackups(const fs::path& dir, const BackupKeys& k
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (!HasSuffix(name, kManifestSuffix)) continue;
-    ids.push_back(name.substr(0, name.size() - std::strlen(kManifestSuffix)));
+    const std::string id = name.substr(0, name.size() - std::strlen(kManifestSuffix));
+    if (IsBackupId(id)) ids.push_back(id);  // other files are not ours
   }
   if (ec) return Status::Error("io", "cannot list " + dir.string() + ": " + ec.message());
   std::sort(ids.begin(), ids.end());
@@ -244,7 +245,9 @@ Result<std::vector<Listed>> ListBackups(const fs::path& dir, const BackupKeys& k
 Result<ExtractStats> ExtractBackup(const fs::path& dir, const Manifest& m, const BackupKeys& keys,
                                    const fs::path& store_dir) {
   const fs::path path = dir / m.stream_file();
-  Fd in(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Not blocking and not following a symlink: a FIFO or a link planted in the target must
+  // not hang or redirect this (it holds the service's operation lock).
+  Fd in(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
   if (in.fd < 0) {
     if (errno == ENOENT) {
       return Status::Error("integrity",
@@ -254,6 +257,11 @@ Result<ExtractStats> ExtractBackup(const fs::path& dir, const Manifest& m, const
   }
   struct stat st {};
   if (fstat(in.fd, &st) != 0) return Errno("stat", path, errno);
+  if (!S_ISREG(st.st_mode)) {
+    return Status::Error("integrity",
+                         "backup " + m.id + ": " + path.string() + " is not a regular file");
+  }
+  (void)fcntl(in.fd, F_SETFL, fcntl(in.fd, F_GETFL) & ~O_NONBLOCK);
   if (static_cast<uint64_t>(st.st_size) != m.size) {
     return Status::Error(
         "integrity",
@@ -324,6 +332,29 @@ Status DeleteBackup(const fs::path& dir, const std::string& id) {
   return SyncDirectory(dir);
 }
 
+namespace {
+
+// Whether `name` is a temp file NewFile made for a backup: .tmp-ID.sigbk-N or
+// .tmp-ID.manifest-N (N decimal). Anything else in the target is not ours to delete.
+bool IsOurTempFile(const std::string& name) {
+  const std::string prefix = NewFile::kTempPrefix;
+  if (name.rfind(prefix, 0) != 0) return false;
+  const size_t dash = name.rfind('-');
+  if (dash == std::string::npos || dash + 1 == name.size()) return false;
+  for (size_t i = dash + 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+  }
+  const std::string file = name.substr(prefix.size(), dash - prefix.size());
+  for (const char* suffix : {kStreamFileSuffix, kManifestSuffix}) {
+    if (HasSuffix(file, suffix) && IsBackupId(file.substr(0, file.size() - std::strlen(suffix)))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> RemoveOrphans(const fs::path& dir) {
   std::vector<std::string> removed;
   std::error_code ec;
@@ -332,15 +363,16 @@ Result<std::vector<std::string>> RemoveOrphans(const fs::path& dir) {
   std::vector<std::string> candidates;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
+    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;  // only our plain files
     if (HasSuffix(name, kManifestSuffix)) {
       manifests.insert(name.substr(0, name.size() - std::strlen(kManifestSuffix)));
-    } else if (HasSuffix(name, kStreamFileSuffix) || name.rfind(NewFile::kTempPrefix, 0) == 0) {
+    } else if (HasSuffix(name, kStreamFileSuffix) || IsOurTempFile(name)) {
       candidates.push_back(name);
     }
   }
   if (ec) return Status::Error("io", "cannot list " + dir.string() + ": " + ec.message());
   for (const auto& name : candidates) {
-    if (name.rfind(NewFile::kTempPrefix, 0) != 0) {
+    if (!IsOurTempFile(name)) {
       const std::string id = name.substr(0, name.size() - std::strlen(kStreamFileSuffix));
       if (!IsBackupId(id) || manifests.count(id)) continue;  // not ours, or catalogued
     }

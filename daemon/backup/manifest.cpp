@@ -112,9 +112,10 @@ Result<Manifest> ParseManifest(std::string_view bytes, const crypto::SecretBytes
   try {
     const std::string key_id = o->optValue<std::string>("master_key_id", "");
     if (key_id != master_key_id) {
+      // Unauthenticated: echoed only if it has the form of an id.
       return Status::Error("wrong_master_key",
                            "the backup was taken under master key " +
-                               (key_id.empty() ? std::string("(not named)") : key_id) +
+                               (IsHex(key_id, 16) ? key_id : std::string("(not named)")) +
                                "; this store's master key is " + std::string(master_key_id));
     }
   } catch (const std::exception&) {

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <exception>
@@ -241,6 +242,19 @@ VerifyOutcome BackupService::CheckInto(const fs::path& target, const Manifest& m
   const auto start = clock_.Monotonic();
   VerifyOutcome out;
   out.id = m.id;
+  // The copy goes on the disk it is checked on (for verify and drills: the state dir's,
+  // with the live store): never fill it.
+  struct statvfs vfs {};
+  const uint64_t margin = uint64_t{256} << 20;
+  if (statvfs(store_dir.c_str(), &vfs) == 0 &&
+      uint64_t{vfs.f_bavail} * vfs.f_frsize < m.store_bytes + margin) {
+    out.result = Status::Error("no_space",
+                               "backup " + m.id + " holds " + std::to_string(m.store_bytes >> 20) +
+                                   " MiB of store; " + store_dir.parent_path().string() + " has " +
+                                   std::to_string((uint64_t{vfs.f_bavail} * vfs.f_frsize) >> 20) +
+                                   " MiB free, and restoring it there must leave 256 MiB");
+    return out;
+  }
   if (m.schema_version != store::kSchemaVersion) {
     out.result =
         Status::Error("schema", "backup " + m.id + " holds a store at schema v" +
@@ -395,6 +409,12 @@ Result<RunReport> BackupService::RunLocked(const tenancy::Actor& actor, const Pr
     auto v = VerifyOne(actor, target, report.manifest.id, keys.value());
     if (!v.ok()) return v.status();
     report.verified = v.value();
+    if (!v.value().result.ok()) {
+      // A backup that does not verify must not take the place of a good one in retention:
+      // nothing is pruned until that is understood.
+      report.took = Since(clock_, start);
+      return report;
+    }
   }
   auto pruned = PruneLocked(actor, target, settings->retention, /*dry_run=*/false, keys.value(),
                             /*quiet=*/false);
@@ -504,8 +524,7 @@ Result<PruneReport> BackupService::PruneLocked(const tenancy::Actor& actor, cons
   report.rule = rule.Describe();
   auto listed = ListBackups(target, keys);
   if (!listed.ok()) return listed.status();
-  std::vector<RetentionItem> items;
-  std::set<std::string> other_key;
+  std::vector<RetentionItem> items, other_items;
   for (auto& l : listed.value()) {
     if (l.manifest) {
       items.push_back({l.id, l.manifest->created});
@@ -513,8 +532,7 @@ Result<PruneReport> BackupService::PruneLocked(const tenancy::Actor& actor, cons
       // Taken under an earlier master key: its manifest cannot be authenticated here, but
       // retention must still delete it on time (whoever could forge its date could as
       // well delete the files).
-      items.push_back({l.id, *l.stated_created});
-      other_key.insert(l.id);
+      other_items.push_back({l.id, *l.stated_created});
     } else {
       report.unreadable.push_back(std::move(l));  // never deleted on an unverified word
     }
@@ -522,9 +540,14 @@ Result<PruneReport> BackupService::PruneLocked(const tenancy::Actor& actor, cons
   auto plan = PlanRetention(rule, std::move(items), clock_.Now());
   if (!plan.ok()) return plan.status();
   report.decisions = std::move(plan).value();
-  for (auto& d : report.decisions) {
-    if (other_key.count(d.id)) {
+  // Backups under an earlier master key are planned among themselves: their dates are
+  // unauthenticated, so they must never take a current backup's place in a generation.
+  if (!other_items.empty()) {
+    auto other = PlanRetention(rule, std::move(other_items), clock_.Now());
+    if (!other.ok()) return other.status();
+    for (auto& d : other.value()) {
       d.reasons.push_back("under another master key: dated by its manifest, unauthenticated");
+      report.decisions.push_back(std::move(d));
     }
   }
   if (dry_run) return report;

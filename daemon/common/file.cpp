@@ -1,6 +1,7 @@
 #include "common/file.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -128,8 +129,13 @@ Status NewFile::Commit() {
                           : IoError("link", target, errno);
     }
   } else if (link(temp_.c_str(), target.c_str()) != 0) {  // link, not rename: no overwrite
-    s = errno == EEXIST ? Status::Error("exists", target.string() + " already exists")
-                        : IoError("link", target, errno);
+    if (errno == EPERM &&  // no hard links here (vfat, exFAT): a rename that never replaces
+        renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) {
+      temp_.clear();
+    } else {
+      s = errno == EEXIST ? Status::Error("exists", target.string() + " already exists")
+                          : IoError("link", target, errno);
+    }
   }
   Discard();  // closes, and removes the hidden name (the data lives on under `target`)
   if (!s.ok()) return s;

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "store/mdb_util.h"
@@ -273,6 +274,25 @@ Result<EnvInfo> Env::Info() {
 
 Status Env::CopyTo(int fd) {
   if (InsideTxnOf(this)) return NestedError("CopyTo");
+  // A resize waits for the copy to end, and every transaction begun after it waits for
+  // the resize: give the writers room first, as much free map as the store uses (at
+  // least 64 MiB, within max_map_bytes), so that a resize during the copy is unlikely.
+  auto info = Info();
+  if (!info.ok()) return info.status();
+  const size_t used = info.value().used_bytes;
+  const size_t want = std::max(used, size_t{64} << 20);
+  {
+    std::lock_guard gate(turnstile_);
+    std::unique_lock grow(map_mu_);
+    if (!broken_.ok()) return broken_;
+    size_t target = map_bytes_.load();
+    while (target - std::min(target, used) < want && target < options_.max_map_bytes) {
+      target = target > options_.max_map_bytes / 2 ? options_.max_map_bytes : target * 2;
+    }
+    if (target != map_bytes_.load()) {
+      if (Status s = SetMapSize(target); !s.ok()) return s;
+    }
+  }
   std::shared_lock lock = LockShared();
   if (!broken_.ok()) return broken_;
   const int rc = mdb_env_copyfd2(env_, fd, MDB_CP_COMPACT);

@@ -226,7 +226,9 @@ class Env {
   // Writes a consistent snapshot of the store to `fd` (a file or a pipe) as a new
   // data.mdb, compacted (free pages left out: mdb_env_copyfd2 with MDB_CP_COMPACT).
   // Readers and the writer go on meanwhile; only growing the map waits for the copy to
-  // end (it holds the map lock shared, as every transaction does).
+  // end (it holds the map lock shared, as every transaction does), and transactions begun
+  // while a resize waits wait too. So the map is first grown to leave as much free room
+  // as the store uses (at least 64 MiB, within max_map_bytes).
   Status CopyTo(int fd);
 
   // Brings the schema version in kMetaDb to `current` (>= 1), in one write transaction:

@@ -1,5 +1,7 @@
 #include "backup/archive.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -168,6 +170,16 @@ TEST_CASE("A damaged backup is refused, naming the damage", "[backup][archive]")
     fs::remove(stream);
     CHECK_THAT(live.Extract(m, copy).message(), Contains("missing"));
   }
+  SECTION("a FIFO in its place: refused at once, not waited on") {
+    fs::remove(stream);
+    REQUIRE(mkfifo(stream.c_str(), 0600) == 0);
+    CHECK_THAT(live.Extract(m, copy).message(), Contains("not a regular file"));
+  }
+  SECTION("a symlink in its place") {
+    fs::rename(stream, live.tmp / "elsewhere");
+    fs::create_symlink(live.tmp / "elsewhere", stream);
+    CHECK(live.Extract(m, copy).code() == "io");
+  }
   // Whatever the damage, no store copy appears.
   CHECK_FALSE(fs::exists(copy / "data.mdb"));
 }
@@ -222,10 +234,22 @@ TEST_CASE("Orphans and temp files are removed, catalogued backups kept", "[backu
   WriteFile(live.target() / "20261201T010000Z-0badf00d.sigbk", "a stream without manifest");
   WriteFile(live.target() / ".tmp-20261201T010000Z-0badf00d.manifest-77", "partial");
   WriteFile(live.target() / "notes.txt", "the operator's");
+  // Not ours: a temp-looking file of someone else's, a directory, a stray manifest.
+  WriteFile(live.target() / ".tmp-notes-of-admin.txt", "someone's");
+  fs::create_directory(live.target() / ".tmp-rsync-dir");
+  WriteFile(live.target() / "notes.manifest", "not a backup");
   const auto removed = Ok(RemoveOrphans(live.target()));
   CHECK(removed.size() == 2);
-  CHECK(live.TargetFiles() ==
-        std::set<std::string>{m.id + ".manifest", m.id + ".sigbk", "notes.txt"});
+  CHECK(live.TargetFiles() == std::set<std::string>{m.id + ".manifest", m.id + ".sigbk",
+                                                    "notes.txt", ".tmp-notes-of-admin.txt",
+                                                    ".tmp-rsync-dir", "notes.manifest"});
+  // The stray manifest is not listed (nor would it stop a verify of everything).
+  const auto listed = Ok(ListBackups(live.target(), live.keys));
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].id == m.id);
+  fs::remove(live.target() / "notes.manifest");
+  fs::remove(live.target() / ".tmp-notes-of-admin.txt");
+  fs::remove(live.target() / ".tmp-rsync-dir");
   REQUIRE(DeleteBackup(live.target(), m.id).ok());
   CHECK(live.TargetFiles() == std::set<std::string>{"notes.txt"});
 }
