@@ -24,14 +24,7 @@ GlobalOptions Forever(const GlobalOptions& g) {
 
 std::string Bytes(const Object::Ptr& o, const std::string& key) {
   if (!o->has(key) || o->get(key).isEmpty()) return "-";
-  const double b = o->getValue<double>(key);
-  char buf[32];
-  if (b >= 1024.0 * 1024.0) {
-    std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024.0));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
-  }
-  return buf;
+  return FormatBytes(o->getValue<double>(key));
 }
 
 std::string Generations(const Object::Ptr& b) {

@@ -95,15 +95,7 @@ int CmdStatus(const GlobalOptions& g) {
  if (s->has("store")) {
     auto st = s->getObject("store");
     auto size = [&](const char* key) {
-      if (!st->has(key)) return std::string("?");
-      const double b = st->getValue<double>(key);
-      char buf[32];
-      if (b >= 1024.0 * 1024.0) {
-        std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024.0));
-      } else {
-        std::snprintf(buf, sizeof buf, "%.0f KiB", b / 1024.0);
-      }
-      return std::string(buf);
+      return st->has(key) ? FormatBytes(st->getValue<double>(key)) : std::string("?");
     };
     rows.emplace_back("store", Str(st, "path") + ", " + size("used_bytes") + " used of " +
                                    size("map_bytes") + " mapped");

@@ -1,5 +1,6 @@
 #include "render.h"
 
+#include <cstdio>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Stringifier.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "common/time_format.h"
@@ -48,6 +50,16 @@ std::string ToJson(const Poco::Dynamic::Var& value) {
   std::ostringstream out;
   Poco::JSON::Stringifier::stringify(value, out, 2);
   return out.str();
+}
+
+std::string FormatBytes(double bytes) {
+  char buf[32];
+  if (bytes >= 1024.0 * 1024.0) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f KiB", bytes / 1024.0);
+  }
+  return buf;
 }
 
 std::string FormatProgress(const Poco::Dynamic::Var& progress) {

@@ -28,4 +28,7 @@ std::string ToJson(const Poco::Dynamic::Var& value);
 // as one line: a bar, the message, "ETA 1m 20s", then other keys as key=value.
 std::string FormatProgress(const Poco::Dynamic::Var& progress);
 
+// A byte count for people: "12.3 MiB" from 1 MiB up, else "45 KiB" (whole KiB).
+std::string FormatBytes(double bytes);
+
 }  // namespace sigmad::ctl
