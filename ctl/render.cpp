@@ -1,6 +1,5 @@
 #include "render.h"
 
-#include <cstdio>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Stringifier.h>
