@@ -3,8 +3,6 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -20,7 +18,6 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "backup/stream.h"
@@ -177,34 +174,11 @@ Peer Timed(Ctx& c, const std::string& name, const fs::path& input, Body body, Bo
 
 // Env::CopyTo into a pipe, drained by this thread in 1 MiB reads: WriteBackup's copy.
 Status CopyThroughPipe(store::Env& env) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + std::strerror(errno));
-  (void)fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(kMiB));
-  Status copied = Status::Ok();
-  std::thread copier([&] {
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    copied = env.CopyTo(fds[1]);
-    close(fds[1]);
-  });
-  std::string buf(kMiB, '\0');
-  Status read_status = Status::Ok();
-  for (;;) {
-    const ssize_t n = read(fds[0], buf.data(), buf.size());
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      read_status = Fail(std::string("read the pipe: ") + std::strerror(errno));
-      break;
-    }
-    KeepAlive(buf.data());
-  }
-  close(fds[0]);
-  copier.join();
-  if (!copied.ok()) return copied;
-  return read_status;
+  return backup::PipeStoreCopy([&env](int fd) { return env.CopyTo(fd); },
+                               [](std::string_view bytes) {
+                                 KeepAlive(bytes.data());
+                                 return Status::Ok();
+                               });
 }
 
 Status Setup(Ctx& c, std::mt19937_64& rng) {

@@ -1,8 +1,6 @@
 // backup_proto.cpp: WriteBackup rebuilt from the public parts, with one change at a time
 // (backup_bench.h).
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -175,36 +173,11 @@ Result<ProtoResult> ProtoBackup(ProtoVariant variant, store::Env& env,
       chunk_bytes);
   if (!writer.ok()) return writer.status();
 
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + std::strerror(errno));
-  int read_fd = pipe_fds[0], write_fd = pipe_fds[1];
-  (void)fcntl(write_fd, F_SETPIPE_SZ, static_cast<int>(kIoBytes));
-  Status copied = Status::Ok();
-  std::thread copier([&] {
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    copied =
-        variant == ProtoVariant::kNoCompact ? PlainCopy(env.dir(), write_fd) : env.CopyTo(write_fd);
-    close(write_fd);
-  });
-  Status status = Status::Ok();
-  std::string buf(kIoBytes, '\0');
-  for (;;) {
-    const ssize_t n = read(read_fd, buf.data(), buf.size());
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      status = Fail(std::string("read the pipe: ") + std::strerror(errno));
-      break;
-    }
-    if (!status.ok()) continue;
-    status = writer.value().Write(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
-  close(read_fd);
-  copier.join();
-  if (!copied.ok()) return copied;
+  Status status = backup::PipeStoreCopy(
+      [&](int fd) {
+        return variant == ProtoVariant::kNoCompact ? PlainCopy(env.dir(), fd) : env.CopyTo(fd);
+      },
+      [&](std::string_view bytes) { return writer.value().Write(bytes); });
   if (!status.ok()) return status;
   if (Status s = writer.value().Finish(); !s.ok()) return s;
   crypto::Sha256Digest digest{};

@@ -86,6 +86,42 @@ Result<uint64_t> SpaceNeeded(store::Env& env, size_t chunk_bytes) {
   return used + chunks * crypto::kSealOverhead + kStreamHeaderBytes + kMaxManifestBytes;
 }
 
+Status PipeStoreCopy(const std::function<Status(int fd)>& copy,
+                     const std::function<Status(std::string_view bytes)>& consume) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return Status::Error("io", std::string("cannot create a pipe: ") + std::strerror(errno));
+  }
+  Fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  (void)fcntl(write_end.fd, F_SETPIPE_SZ, static_cast<int>(kIoBytes));  // fewer wakeups
+  Status copied = Status::Ok();
+  std::thread copier([&] {
+    // A write to a pipe whose reader went away is EPIPE here, never a SIGPIPE.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    copied = copy(write_end.fd);
+    write_end.Close();
+  });
+  Status consumed = Status::Ok();
+  std::string buf(kIoBytes, '\0');
+  for (;;) {
+    const ssize_t n = ReadSome(read_end.fd, buf.data(), buf.size());
+    if (n == 0) break;
+    if (n < 0) {
+      consumed =
+          Status::Error("io", std::string("cannot read the store copy: ") + std::strerror(errno));
+      break;
+    }
+    if (!consumed.ok()) continue;  // drain, so the copy can finish
+    consumed = consume(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+  read_end.Close();  // if reading failed, the copier now gets EPIPE and ends
+  copier.join();
+  return copied.ok() ? consumed : copied;
+}
+
 Result<Manifest> WriteBackup(store::Env& env, const BackupKeys& keys, const fs::path& dir,
                              std::chrono::system_clock::time_point now,
                              const WriteOptions& options) {
@@ -127,44 +163,24 @@ Result<Manifest> WriteBackup(store::Env& env, const BackupKeys& keys, const fs::
       options.chunk_bytes);
   if (!writer.ok()) return writer.status();
 
-  // LMDB writes the compacted copy into a pipe from a thread of its own (the copy runs
-  // in a read transaction); this thread seals and writes what comes out.
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Errno("create a pipe for", dir, errno);
-  Fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-  (void)fcntl(write_end.fd, F_SETPIPE_SZ, static_cast<int>(kIoBytes));  // fewer wakeups
-  Status copied = Status::Ok();
-  std::thread copier([&] {
-    // A write to a pipe whose reader went away is EPIPE here, never a SIGPIPE.
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    copied = env.CopyTo(write_end.fd);
-    write_end.Close();
-  });
-  Status written = Status::Ok();
-  std::string buf(kIoBytes, '\0');
+  // LMDB writes the compacted copy from a thread of its own (the copy runs in a read
+  // transaction); this thread seals and writes what comes out.
   uint64_t since_progress = 0;
-  for (;;) {
-    const ssize_t n = ReadSome(read_end.fd, buf.data(), buf.size());
-    if (n == 0) break;
-    if (n < 0) {
-      written = Errno("read the store copy for", dir, errno);
-      break;
-    }
-    if (!written.ok()) continue;  // drain, so the copy can finish
-    written = writer.value().Write(std::string_view(buf.data(), static_cast<size_t>(n)));
-    since_progress += static_cast<uint64_t>(n);
-    if (options.progress && since_progress >= (uint64_t{64} << 20)) {
-      since_progress = 0;
-      options.progress(writer.value().plaintext_bytes());
-    }
-  }
-  read_end.Close();  // if reading failed, the copier now gets EPIPE and ends
-  copier.join();
-  if (!copied.ok()) return Status::Error(copied.code(), "copying the store: " + copied.message());
-  if (!written.ok()) return written;
+  Status piped = PipeStoreCopy(
+      [&env](int fd) {
+        Status s = env.CopyTo(fd);
+        return s.ok() ? s : Status::Error(s.code(), "copying the store: " + s.message());
+      },
+      [&](std::string_view bytes) {
+        Status s = writer.value().Write(bytes);
+        since_progress += bytes.size();
+        if (s.ok() && options.progress && since_progress >= (uint64_t{64} << 20)) {
+          since_progress = 0;
+          options.progress(writer.value().plaintext_bytes());
+        }
+        return s;
+      });
+  if (!piped.ok()) return piped;
   if (Status s = writer.value().Finish(); !s.ok()) return s;
   if (Status s = file.value().Commit(); !s.ok()) return s;
 

@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backup/manifest.h"
@@ -51,6 +52,14 @@ struct WriteOptions {
   // Called now and then with the bytes of the store copy written so far.
   std::function<void(uint64_t store_bytes)> progress;
 };
+
+// Runs `copy` (which writes a store copy into the fd it is given, e.g. Env::CopyTo) on a
+// thread of its own, through a pipe, and hands what it writes to `consume` on this thread
+// in pieces of up to 1 MiB. Once `consume` fails the rest is drained, so the copy always
+// ends. Returns the copy's error, else the read's or consume's. (SIGPIPE is blocked on
+// the copy's thread: an early end is EPIPE there.)
+Status PipeStoreCopy(const std::function<Status(int fd)>& copy,
+                     const std::function<Status(std::string_view bytes)>& consume);
 
 // Free bytes a backup of `env` may need in the target (the store's used size plus the
 // stream's overhead and a margin); the compacted copy is never larger.
