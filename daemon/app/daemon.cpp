@@ -242,8 +242,11 @@ std::optional<Config> SigmadApp::LoadForMode() {
   }
   lock_.emplace(std::move(lock).value());
   config_path_ = file;
-  master_key_path_ = ResolveMasterKeyPath(r.config.master_key_file,
-                                          std::getenv("CREDENTIALS_DIRECTORY"));
+  const MasterKeySource key =
+      ResolveMasterKeyPath(r.config.master_key_file, std::getenv("CREDENTIALS_DIRECTORY"));
+  master_key_path_ = key.path;
+  master_key_access_ = key.credential ? crypto::KeyFileAccess::kSystemdCredential
+                                      : crypto::KeyFileAccess::kOwnerOnly;
   return r.config;
 }
 
@@ -373,12 +376,15 @@ int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
   }
 
   // The master key is checked before anything listens: a bad one stops sigmad here.
-  auto kek = crypto::LoadMasterKey(master_key_path_);
+  auto kek = crypto::LoadMasterKey(master_key_path_, master_key_access_);
   if (!kek.ok()) {
     log.error(kek.status().message());
     return kExitFailure;
   }
-  log.information("master key " + master_key_path_.string());
+  log.information("master key " + master_key_path_.string() +
+                  (master_key_access_ == crypto::KeyFileAccess::kSystemdCredential
+                       ? " (systemd credential)"
+                       : ""));
 
   // The trusted store, its audit log and the services on it. Declared before the
   // server so they outlive every connection.

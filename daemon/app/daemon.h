@@ -24,6 +24,7 @@
 #include "backup/service.h"
 #include "common/clock.h"
 #include "control/server.h"
+#include "crypto/master_key.h"
 #include "keys/service.h"
 #include "policy/service.h"
 #include "tenancy/service.h"
@@ -95,6 +96,7 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   std::optional<StateDirLock> lock_;
   std::optional<std::filesystem::path> config_path_, tls_cert_;
   std::filesystem::path master_key_path_;
+  crypto::KeyFileAccess master_key_access_ = crypto::KeyFileAccess::kOwnerOnly;
   std::atomic<log::Level> log_level_{log::Level::kInfo};
   // RetentionPolicy auditLogRetentionDays of the active version; 0: keep everything.
   // Set by Enforce, which then wakes the retention thread.

@@ -42,13 +42,13 @@ constexpr const char* kDevConfigTemplate = R"(# sigmad dev-mode config for this 
 )";
 }  // namespace
 
-fs::path ResolveMasterKeyPath(const fs::path& configured, const char* credentials_dir) {
+MasterKeySource ResolveMasterKeyPath(const fs::path& configured, const char* credentials_dir) {
   if (credentials_dir && *credentials_dir) {
     const fs::path credential = fs::path(credentials_dir) / "master-key";
     std::error_code ec;
-    if (fs::exists(credential, ec)) return credential;
+    if (fs::exists(credential, ec)) return {credential, true};
   }
-  return configured;
+  return {configured, false};
 }
 
 Result<StateDirLock> StateDirLock::Acquire(const fs::path& dir) {

@@ -34,8 +34,12 @@ Status EnsureDirectory(const std::filesystem::path& dir);
 // Where the master key comes from outside dev mode: the systemd credential
 // `master-key` when $CREDENTIALS_DIRECTORY (passed as `credentials_dir`, may be null or
 // empty) holds one, else the configured key file.
-std::filesystem::path ResolveMasterKeyPath(const std::filesystem::path& configured,
-                                           const char* credentials_dir);
+struct MasterKeySource {
+  std::filesystem::path path;
+  bool credential = false;  // path is in $CREDENTIALS_DIRECTORY
+};
+MasterKeySource ResolveMasterKeyPath(const std::filesystem::path& configured,
+                                     const char* credentials_dir);
 
 // What dev mode keeps in its dir.
 struct DevPaths {

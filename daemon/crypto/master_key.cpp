@@ -77,7 +77,7 @@ Status WriteMasterKey(const std::filesystem::path& path, const SecretBytes& key)
   return SyncDir(path.parent_path().empty() ? "." : path.parent_path());
 }
 
-Result<SecretBytes> LoadMasterKey(const std::filesystem::path& path) {
+Result<SecretBytes> LoadMasterKey(const std::filesystem::path& path, KeyFileAccess access) {
   // O_NONBLOCK: a FIFO in its place must fail the regular-file check, not hang open().
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
@@ -88,13 +88,15 @@ Result<SecretBytes> LoadMasterKey(const std::filesystem::path& path) {
     close(fd);
     return Status::Error("master_key", "master key " + path.string() + " is not a regular file");
   }
-  if ((st.st_mode & 077) != 0) {
+  const mode_t forbidden = access == KeyFileAccess::kOwnerOnly ? 077 : 007;
+  if ((st.st_mode & forbidden) != 0) {
     close(fd);
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    const char* who = access == KeyFileAccess::kOwnerOnly ? "group and others" : "others";
     return Status::Error("master_key", "master key " + path.string() + " has mode " + mode +
-                                           "; group and others must have no access "
-                                           "(chmod 0400 " + path.string() + ")");
+                                           "; " + who + " must have no access (chmod 0400 " +
+                                           path.string() + ")");
   }
   if (st.st_size != static_cast<off_t>(kMasterKeyBytes)) {
     close(fd);

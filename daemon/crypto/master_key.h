@@ -24,7 +24,14 @@ Status WriteMasterKey(const std::filesystem::path& path, const SecretBytes& key)
 // PATH.sigmad-replace-PID, then renamed over it).
 Status ReplaceMasterKey(const std::filesystem::path& path, const SecretBytes& key);
 
+// Who may reach a key file. kOwnerOnly: its mode must give group and others nothing.
+// kSystemdCredential: a credential in $CREDENTIALS_DIRECTORY, which systemd made for
+// this service alone; systemd may grant our uid read access by an ACL, whose mask shows
+// as group bits, so only others must have nothing.
+enum class KeyFileAccess { kOwnerOnly, kSystemdCredential };
+
 // Reads and checks a key file.
-Result<SecretBytes> LoadMasterKey(const std::filesystem::path& path);
+Result<SecretBytes> LoadMasterKey(const std::filesystem::path& path,
+                                  KeyFileAccess access = KeyFileAccess::kOwnerOnly);
 
 }  // namespace sigmad::crypto

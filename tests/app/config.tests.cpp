@@ -16,6 +16,8 @@ using sigmad::app::Config;
 using sigmad::app::LoadConfigFile;
 using sigmad::app::LoadOptions;
 using sigmad::app::LoadResult;
+using sigmad::app::MasterKeySource;
+using sigmad::app::ResolveMasterKeyPath;
 using sigmad::app::ParseConfig;
 using sigmad::log::Level;
 namespace fs = std::filesystem;
@@ -605,4 +607,25 @@ TEST_CASE("config: the dev dir's commented sigmad.yaml, uncommented, is valid an
   CHECK(r.config.drain_timeout_seconds == expected.drain_timeout_seconds);
   CHECK(r.config.jobs.workers == expected.jobs.workers);
   CHECK(r.config.jobs.threads == expected.jobs.threads);
+}
+
+TEST_CASE("ResolveMasterKeyPath prefers the systemd credential", "[app][config]") {
+  sigmad::testing::TempDir creds;
+  const fs::path configured = "/etc/sigmad/master.key";
+  SECTION("no credentials dir, or an empty one") {
+    for (const char* dir : {static_cast<const char*>(nullptr), ""}) {
+      const MasterKeySource k = ResolveMasterKeyPath(configured, dir);
+      CHECK(k.path == configured);
+      CHECK_FALSE(k.credential);
+    }
+    const MasterKeySource k = ResolveMasterKeyPath(configured, creds.path().c_str());
+    CHECK(k.path == configured);
+    CHECK_FALSE(k.credential);
+  }
+  SECTION("a credential named master-key") {
+    std::ofstream(creds / "master-key") << std::string(32, 'k');
+    const MasterKeySource k = ResolveMasterKeyPath(configured, creds.path().c_str());
+    CHECK(k.path == creds / "master-key");
+    CHECK(k.credential);
+  }
 }

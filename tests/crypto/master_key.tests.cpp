@@ -105,6 +105,36 @@ TEST_CASE("LoadMasterKey refuses key files others can reach", "[crypto][master_k
   }
 }
 
+TEST_CASE("LoadMasterKey takes a systemd credential whatever its group bits",
+          "[crypto][master_key]") {
+  // systemd may grant the service's uid read access to a credential by an ACL, whose
+  // mask shows as group bits; the credential dir is systemd's to guard.
+  TempDir dir;
+  const fs::path key = dir / "master-key";
+  const std::string content(32, 'c');
+  for (unsigned mode : {0400u, 0440u}) {
+    INFO("mode " << std::oct << mode);
+    WriteKeyFile(key, content, mode);
+    auto r = LoadMasterKey(key, KeyFileAccess::kSystemdCredential);
+    REQUIRE(r.ok());
+    CHECK(Bytes(r.value()) == content);
+    CHECK_FALSE(LoadMasterKey(key).ok());
+  }
+  SECTION("others may not read it") {
+    WriteKeyFile(key, content, 0404);
+    auto r = LoadMasterKey(key, KeyFileAccess::kSystemdCredential);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(),
+               Catch::Matchers::Contains("has mode 0404; others must have no access"));
+  }
+  SECTION("every other check still holds") {
+    WriteKeyFile(key, std::string(31, 'c'), 0400);
+    auto r = LoadMasterKey(key, KeyFileAccess::kSystemdCredential);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Matchers::Contains("holds 31 bytes"));
+  }
+}
+
 TEST_CASE("LoadMasterKey refuses malformed key files", "[crypto][master_key]") {
   TempDir dir;
   const fs::path key = dir / "master.key";
