@@ -1,0 +1,26 @@
+# sigmad_purge_data: what a purge (.deb) or an erase (.rpm) does with sigmad's data,
+# pasted into packaging/debian/postrm and packaging/rpm/postun by the build. The store,
+# the backups and the master key are deleted only when the operator says so with
+# SIGMAD_PURGE_DATA=yes; otherwise they stay and the operator is told where.
+sigmad_purge_data() {
+  kept=""
+  for p in /var/lib/sigmad /var/backups/sigmad /etc/sigmad/master.key \
+           /etc/credstore.encrypted/sigmad-master-key; do
+    if [ -e "$p" ]; then kept="$kept $p"; fi
+  done
+  if [ -n "$kept" ]; then
+    if [ "${SIGMAD_PURGE_DATA:-}" = yes ]; then
+      for p in $kept; do
+        rm -rf -- "$p"
+        echo "sigmad: deleted $p (SIGMAD_PURGE_DATA=yes)"
+      done
+      rmdir /etc/credstore.encrypted 2>/dev/null || true
+    else
+      echo "sigmad: kept the store, backups and master key:$kept"
+      echo "sigmad: to delete them, purge with SIGMAD_PURGE_DATA=yes or remove them by hand;"
+      echo "sigmad: without the master key the store and every backup are lost forever."
+    fi
+  fi
+  rmdir /etc/sigmad/policies.d 2>/dev/null || true
+  rmdir /etc/sigmad 2>/dev/null || true
+}
