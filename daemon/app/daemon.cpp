@@ -593,6 +593,7 @@ int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
   backups.value()->Start();
   const std::string serving = "Serving on " + config.control.socket.string();
   notify::Ready(serving);
+  swap_pinger_.reset();
   log.information("sigmad " + std::string(kVersion) + " " + facts.mode + " mode, state dir " +
                   config.state_dir.string() + ", control socket " +
                   config.control.socket.string() + " (pid " + std::to_string(getpid()) + ")");
@@ -661,6 +662,7 @@ int SigmadApp::ServeStore(Config& config, const sigset_t& signals,
     // Not STOPPING=1: systemd would take the service for stopping and kill it after
     // TimeoutStopSec. RELOADING=1 until READY=1 when the restored store is served.
     notify::Reloading();
+    swap_pinger_.emplace();  // until the restored store is served (READY=1)
     notify::Status("Restoring backup " + swap->value().backup_id + " in place: draining " +
                    std::to_string(st.active) + " client connection(s)");
   } else {

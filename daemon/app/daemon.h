@@ -19,6 +19,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "app/notify.h"
 #include "app/state_dir.h"
 #include "audit/log.h"
 #include "backup/service.h"
@@ -95,6 +96,9 @@ class SigmadApp final : public Poco::Util::ServerApplication {
   std::optional<log::Level> log_level_override_;
   std::optional<StateDirLock> lock_;
   std::optional<std::filesystem::path> config_path_, tls_cert_;
+  // Alive from an in-place restore's RELOADING=1 to the READY=1 that serves the restored
+  // store (and until sigmad exits, if it cannot serve it).
+  std::optional<notify::WatchdogPinger> swap_pinger_;
   std::filesystem::path master_key_path_;
   crypto::KeyFileAccess master_key_access_ = crypto::KeyFileAccess::kOwnerOnly;
   std::atomic<log::Level> log_level_{log::Level::kInfo};

@@ -19,6 +19,24 @@ void Stopping(const std::string& status) { Send("STOPPING=1\n" + StatusLine(stat
 void Reloading() { Send("RELOADING=1"); }
 void WatchdogPing() { Send("WATCHDOG=1"); }
 
+WatchdogPinger::WatchdogPinger() {
+  const auto interval = WatchdogInterval();
+  if (!interval) return;
+  thread_ = std::thread([this, tick = *interval / 2] {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, tick, [this] { return stop_; })) WatchdogPing();
+  });
+}
+
+WatchdogPinger::~WatchdogPinger() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
 std::optional<std::chrono::microseconds> WatchdogInterval() {
   uint64_t usec = 0;
   if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {

@@ -993,3 +993,47 @@ TEST_CASE("backup restore --in-place swaps the store in, keeps the old one aside
   CHECK_THAT(a.Ctl({"tenant", "list"}).out, !Catch::Contains("later"));
   CHECK(a.d.Stop() == 0);
 }
+
+TEST_CASE("the watchdog is pinged all through an in-place restore, until the store is served",
+          "[integration][backup][notify]") {
+  // systemd keeps the watchdog armed while RELOADING=1, and the main loop that pings it
+  // has stopped: the drain, a backup finishing, the swap and reopening the store could
+  // outlast WatchdogSec=. Without the restore's own pinger no ping comes in between.
+  TempDir tmp;
+  NotifyListener notify(tmp.path() / "notify.sock");
+  Daemon d(tmp.path() / "state", {notify.env(), "WATCHDOG_USEC=100000"});
+  // Read the datagrams as systemd would, all the time: a full queue would block sigmad.
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done) notify.WaitFor("__never__", 1s);
+  });
+  REQUIRE(d.Start());
+  REQUIRE(Ctl(d.socket(), {"tenant", "create", "acme"}).exit_code == 0);
+  RunResult r = Ctl(d.socket(), {"--json", "backup", "run", "--wait"});
+  REQUIRE(r.exit_code == 0);
+  const std::string id = Json(r)->getObject("backup")->getValue<std::string>("id");
+  r = Ctl(d.socket(), {"backup", "restore", id, "--in-place"});
+  done = true;
+  reader.join();
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  // Count pings between the restore's RELOADING=1 and the READY=1 that follows it.
+  const auto& seen = notify.seen();
+  size_t reloading = seen.size();
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (seen[i].find("STATUS=Restoring backup") != std::string::npos) {
+      reloading = i;
+      break;
+    }
+  }
+  REQUIRE(reloading < seen.size());
+  int pings = 0;
+  size_t i = reloading;
+  for (; i < seen.size() && seen[i].find("READY=1") == std::string::npos; ++i) {
+    pings += seen[i] == "WATCHDOG=1";
+  }
+  CHECK(i < seen.size());  // READY=1 came
+  // Pings come every 50 ms; the swap takes longer than that (its fsyncs alone).
+  CHECK(pings >= 1);
+  CHECK(d.Stop() == 0);
+}
