@@ -13,9 +13,11 @@
 #            a reinstall that serves the kept store, a purge with SIGMAD_PURGE_DATA=yes
 #   upgrade  the old .deb with its key as an encrypted credential, data, edited
 #            conffiles; dpkg -i of the new one keeps all of it and the new sigmad serves it
-# install and upgrade change the machine and put it back as it was. They need root and a
-# machine without sigmad (no package, user or dirs): otherwise they skip (exit 77)
-# rather than touch an installation that is not theirs.
+# install and upgrade change the machine and put it back as it was. They need root, a
+# machine without sigmad (no package, user or dirs) and no systemd as PID 1 (there the
+# package would start its own sigmad): otherwise they skip (exit 77) rather than touch
+# an installation that is not theirs. A run killed before it could clean up leaves
+# $marker, and the next run cleans up after it instead of skipping.
 set -euo pipefail
 
 step=$1
@@ -27,6 +29,8 @@ arch=$(dpkg --print-architecture)
 deb=$out/sigmad_${version}_${arch}.deb
 old_deb=$out/old/sigmad_0.1.0~old1_${arch}.deb
 rpm=$out/sigmad-${version}.$(uname -m).rpm
+
+marker=/var/lib/sigmad-packaging-test.marker
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "--- $*"; }
@@ -69,11 +73,12 @@ check_listed() {  # LINTER OUTPUT
 
 lint() {
   note "lintian $deb"
-  local out_l
-  out_l=$(lintian --tag-display-limit 0 "$deb" 2>&1 | grep -v 'running with root privileges') ||
-    true
+  local out_l rc=0
+  out_l=$(lintian --tag-display-limit 0 "$deb" 2>&1) || rc=$?
+  out_l=$(grep -v 'running with root privileges' <<<"$out_l" || true)
   echo "$out_l"
   if grep -q '^E:' <<<"$out_l"; then fail "lintian reports errors"; fi
+  [ "$rc" = 0 ] || fail "lintian exited $rc"
   check_listed lintian "$(sed -n 's/^W: sigmad[^:]*: \([a-z0-9-]*\).*/\1/p' <<<"$out_l" | sort -u)"
 
   note "rpmlint $rpm"
@@ -97,6 +102,12 @@ lint() {
     expect_in "$req" "$r" "rpm --requires"
   done
   if grep -qE '/usr/local|/work/|build/' <<<"$req"; then fail "a build path in the requires"; fi
+  # The scriptlets run systemd's tools: Requires(post), (preun) and (postun) on systemd.
+  local kinds
+  kinds=$(rpm -qp --qf '[%{REQUIRENAME} %{REQUIREFLAGS:deptype}\n]' "$rpm" | sed -n 's/^systemd //p')
+  for k in post preun postun; do
+    expect_in "$kinds" "^$k\$" "Requires($k): systemd"
+  done
 
   note "rpm -qp --scripts"
   local scripts
@@ -152,9 +163,10 @@ lint() {
 # --- install and upgrade: the machine -----------------------------------------------
 sigmad_pid=""
 creds=""
+trace_dir=""
 made_secret=0
 made_credstore=0
-test_users=()
+test_users=(sigmad-test-admin sigmad-test-other)
 
 package_state() {
   dpkg-query -W -f='${db:Status-Status}' sigmad 2>/dev/null || echo not-installed
@@ -162,47 +174,74 @@ package_state() {
 
 require_clean_machine() {
   [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (dpkg -i)"; exit 77; }
+  if [ -d /run/systemd/system ]; then
+    echo "SKIP: systemd runs this machine: the package would start its own sigmad"; exit 77
+  fi
+  if [ -e "$marker" ]; then
+    echo "--- cleaning up after an earlier run of this test that was killed"
+    # shellcheck disable=SC1090
+    . "$marker"
+    restore_machine_state
+    set -e
+  fi
   if [ "$(package_state)" != not-installed ]; then
     echo "SKIP: a sigmad package is on this machine ($(package_state)); not touching it"
     exit 77
   fi
   local p
   for p in /etc/sigmad /var/lib/sigmad /var/backups/sigmad /run/sigmad \
-           /etc/credstore.encrypted/sigmad-master-key; do
+           /etc/credstore.encrypted/sigmad-master-key /etc/systemd/system/sigmad.service \
+           /etc/systemd/system/multi-user.target.wants/sigmad.service; do
     if [ -e "$p" ]; then echo "SKIP: $p exists; not touching it"; exit 77; fi
   done
-  for p in sigmad sigmad-admin; do
+  for p in sigmad sigmad-admin "${test_users[@]}"; do
     if getent passwd "$p" >/dev/null || getent group "$p" >/dev/null; then
       echo "SKIP: user or group $p exists; not touching it"; exit 77
     fi
   done
   [ -e /var/lib/systemd/credential.secret ] || made_secret=1
   [ -e /etc/credstore.encrypted ] || made_credstore=1
+  printf 'made_secret=%s\nmade_credstore=%s\n' "$made_secret" "$made_credstore" >"$marker"
   trap restore_machine EXIT
 }
 
-restore_machine() {
-  local rc=$?
+# Puts back what install and upgrade changed. Never fails: it goes on past anything it
+# cannot undo, so that one problem does not leave the rest behind.
+restore_machine_state() {
   set +e
-  stop_sigmad
+  if [ -n "$sigmad_pid" ]; then
+    kill -KILL "$sigmad_pid" 2>/dev/null
+    wait "$sigmad_pid" 2>/dev/null
+    sigmad_pid=""
+  fi
+  pkill -KILL -u sigmad 2>/dev/null
   if dpkg-query -W sigmad >/dev/null 2>&1; then
     SIGMAD_PURGE_DATA=yes dpkg --purge sigmad >/dev/null 2>&1
   fi
   rm -rf /etc/sigmad /var/lib/sigmad /var/backups/sigmad /run/sigmad \
          /etc/credstore.encrypted/sigmad-master-key
-  [ "$made_credstore" = 1 ] && rm -rf /etc/credstore.encrypted
+  [ "$made_credstore" = 1 ] && rmdir /etc/credstore.encrypted 2>/dev/null
   [ "$made_secret" = 1 ] && rm -f /var/lib/systemd/credential.secret
   [ -n "$creds" ] && rm -rf "$creds"
-  rm -f /etc/systemd/system/multi-user.target.wants/sigmad.service /etc/systemd/system/sigmad.service
+  [ -n "$trace_dir" ] && rm -rf "$trace_dir"  # the trace holds the key's bytes
+  rm -f /etc/systemd/system/multi-user.target.wants/sigmad.service \
+        /etc/systemd/system/sigmad.service
   rm -rf /var/lib/systemd/deb-systemd-helper-enabled/sigmad.service* \
          /var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/sigmad.service \
          /var/lib/systemd/deb-systemd-helper-masked/sigmad.service
   for u in "${test_users[@]}" sigmad; do
     getent passwd "$u" >/dev/null && userdel "$u"
   done
-  for g in sigmad sigmad-admin; do
+  for g in "${test_users[@]}" sigmad sigmad-admin; do
     getent group "$g" >/dev/null && groupdel "$g"
   done
+  rm -f "$marker"
+  return 0
+}
+
+restore_machine() {
+  local rc=$?
+  restore_machine_state
   exit "$rc"
 }
 
@@ -220,7 +259,7 @@ start_sigmad() {
       /usr/sbin/sigmad --config /etc/sigmad/sigmad.yaml) >"$out/sigmad.log" 2>&1 &
   sigmad_pid=$!
   local i
-  for i in $(seq 1 120); do
+  for _ in $(seq 1 120); do
     if sigmactl status >/dev/null 2>&1; then return 0; fi
     kill -0 "$sigmad_pid" 2>/dev/null || break
     sleep 0.5
@@ -230,14 +269,17 @@ start_sigmad() {
 }
 
 daemon_pid() {  # sigmad's own pid: strace's child when traced
-  if [ -n "${TRACE:-}" ]; then pgrep -P "$sigmad_pid" -x sigmad; else echo "$sigmad_pid"; fi
+  local pid=$sigmad_pid
+  if [ -n "${TRACE:-}" ]; then pid=$(pgrep -P "$sigmad_pid" -x sigmad || true); fi
+  [ -n "$pid" ] || { cat "$out/sigmad.log" >&2; fail "sigmad is not running"; }
+  echo "$pid"
 }
 
 stop_sigmad() {
-  [ -n "$sigmad_pid" ] || return 0
-  kill -TERM "$(daemon_pid)" 2>/dev/null
-  wait "$sigmad_pid"
-  local rc=$?
+  local pid rc=0
+  pid=$(daemon_pid)
+  kill -TERM "$pid"
+  wait "$sigmad_pid" || rc=$?
   sigmad_pid=""
   [ "$rc" = 0 ] || { cat "$out/sigmad.log" >&2; fail "sigmad exited $rc on SIGTERM"; }
 }
@@ -251,6 +293,18 @@ load_credential() {
   chown -R sigmad:sigmad "$creds"
   chmod 0400 "$creds/master-key"
   chmod 0500 "$creds"
+}
+
+# A tenant and project, the example dataset imported into it and a small model trained
+# on it: create_data TENANT/PROJECT DATASET MODEL FOLDS.
+create_data() {
+  local ex=$src/examples/formulation
+  sigmactl tenant create "${1%%/*}" >/dev/null
+  sigmactl project create "$1" >/dev/null
+  sigmactl dataset import "$1" "$2" --file "$ex/experiments.csv" --schema "$ex/schema.yaml" \
+    >/dev/null
+  sigmactl model train "$1/$2" --name "$3" --ensemble 2 --epochs 10 --folds "$4" --wait \
+    >/dev/null
 }
 
 check_installed_layout() {  # [fresh: the policies are the shipped baseline]
@@ -309,7 +363,9 @@ install_test() {
   awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || fail "exposure $score is above 2.0"
 
   note "sigmad as user sigmad with the installed paths, traced by strace"
-  local trace_dir
+  # Training on every CPU (libtorch's intra-op threads), as a busy site would set it.
+  sed -i 's/^  threads: 1 /  threads: 0 /' /etc/sigmad/sigmad.yaml
+  grep -q '^  threads: 0 ' /etc/sigmad/sigmad.yaml || fail "could not set jobs.threads: 0"
   trace_dir=$(mktemp -d)
   chown sigmad "$trace_dir"
   TRACE=$trace_dir/strace.log
@@ -330,30 +386,39 @@ install_test() {
   expect_in "$(sigmactl policy history)" '^1 .* policies.d /etc/sigmad/policies.d$' \
     "the active policy set"
   # An admin (member of sigmad-admin) may use sigmactl; any other user may not.
-  useradd -r -M -s /usr/sbin/nologin -G sigmad-admin sigmad-test-admin && test_users+=(sigmad-test-admin)
-  useradd -r -M -s /usr/sbin/nologin sigmad-test-other && test_users+=(sigmad-test-other)
-  setpriv --reuid=sigmad-test-admin --regid=sigmad-test-admin --init-groups sigmactl status >/dev/null ||
-    fail "a member of sigmad-admin cannot use sigmactl"
-  local rc=0
-  setpriv --reuid=sigmad-test-other --regid=sigmad-test-other --init-groups sigmactl status \
-    >/dev/null 2>&1 || rc=$?
-  [ "$rc" = 4 ] || [ "$rc" = 3 ] || fail "a user outside sigmad-admin got exit $rc, not 3 or 4"
+  useradd -r -M -U -s /usr/sbin/nologin -G sigmad-admin sigmad-test-admin
+  useradd -r -M -U -s /usr/sbin/nologin sigmad-test-other
+  setpriv --reuid=sigmad-test-admin --regid=sigmad-test-admin --init-groups sigmactl status \
+    >/dev/null || fail "a member of sigmad-admin cannot use sigmactl"
+  # Anyone else cannot even connect: the socket is 0660 sigmad:sigmad-admin.
+  local rc=0 err
+  err=$(setpriv --reuid=sigmad-test-other --regid=sigmad-test-other --init-groups \
+          sigmactl status 2>&1 >/dev/null) || rc=$?
+  [ "$rc" = 4 ] && grep -q 'no permission to connect' <<<"$err" ||
+    fail "a user outside sigmad-admin got exit $rc ($err), not 4 (access denied)"
   note "a workload: import, train and predict (libtorch), back up and verify, reload"
-  sigmactl tenant create acme >/dev/null
-  sigmactl project create acme/lab >/dev/null
-  local ex=$src/examples/formulation
-  sigmactl dataset import acme/lab runs --file "$ex/experiments.csv" \
-    --schema "$ex/schema.yaml" >/dev/null
-  sigmactl model train acme/lab/runs --name m --ensemble 2 --epochs 10 --folds 2 --wait \
-    >/dev/null
-  sigmactl predict acme/lab/m --file "$ex/new-inputs.csv" >/dev/null
+  create_data acme/lab runs m 2
+  sigmactl predict acme/lab/m --file "$src/examples/formulation/new-inputs.csv" >/dev/null
   sigmactl backup run --wait >/dev/null
   sigmactl backup verify --all >/dev/null
+  sigmactl backup drill >/dev/null
+  local id
+  id=$(sigmactl --json backup list |
+       /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["backups"][0]["id"])')
+  [ -n "$id" ] || fail "no backup listed"
+  sigmactl backup restore "$id" --to /var/lib/sigmad/restore-check >/dev/null
   kill -HUP "$(daemon_pid)"
+  for _ in $(seq 1 40); do
+    grep -q 'reload: /etc/sigmad/sigmad.yaml unchanged' "$out/sigmad.log" && break
+    sleep 0.25
+  done
+  grep -q 'reload: /etc/sigmad/sigmad.yaml unchanged' "$out/sigmad.log" ||
+    fail "sigmad did not reload on SIGHUP"
   sigmactl store verify >/dev/null
   sigmactl audit verify >/dev/null
-  expect_in "$(stat -c '%a %U' /var/backups/sigmad/*.manifest)" '^600 sigmad$' \
-    "a backup's mode (UMask=0077)"
+  for f in /var/backups/sigmad/* /var/lib/sigmad/restore-check/store/data.mdb; do
+    expect_in "$(stat -c '%a %U' "$f")" '^600 sigmad$' "$f's mode (UMask=0077)"
+  done
   stop_sigmad
   unset TRACE
 
@@ -422,13 +487,8 @@ upgrade_test() {
   start_sigmad
   grep -q "master key $creds/master-key (systemd credential)" "$out/sigmad.log" ||
     fail "sigmad did not take the credential"
-  sigmactl tenant create acme >/dev/null
-  sigmactl project create acme/formulation >/dev/null
+  create_data acme/formulation experiments resin 0
   local ex=$src/examples/formulation
-  sigmactl dataset import acme/formulation experiments --file "$ex/experiments.csv" \
-    --schema "$ex/schema.yaml" >/dev/null
-  sigmactl model train acme/formulation/experiments --name resin --ensemble 2 --epochs 20 \
-    --folds 0 --wait >/dev/null
   local before
   before=$(sigmactl predict acme/formulation/resin --file "$ex/new-inputs.csv")
   [ "$(wc -l <<<"$before")" -ge 4 ] || fail "the prediction printed no rows: $before"
