@@ -4,13 +4,14 @@
 # Steps:
 #   build    cpack both packages into BUILD_DIR/packages, and the .deb once more under an
 #            older version (0.1.0~old1) for the upgrade
-#   lint     lintian and rpmlint report no errors and only the warnings docs/packaging.md
-#            lists; the .rpm's requires, scripts and config files and the .deb's control
+#   lint     lintian, and rpmlint on the .rpm signed with a throwaway key, report no
+#            errors and only the warnings docs/packaging.md lists; the .rpm's requires, scripts and config files and the .deb's control
 #            files are what they should be
-#   install  dpkg -i on this machine (root, Debian 12; systemd need not be PID 1), then
-#            users, modes, key, config, enabling, sigmad as user sigmad answering sigmactl,
-#            the unit under systemd-analyze, dpkg -r, dpkg --purge (data and key kept),
-#            a reinstall that serves the kept store, a purge with SIGMAD_PURGE_DATA=yes
+#   install  dpkg -i on this machine (root, Debian 12, systemd not PID 1), then users,
+#            modes, key, config, enabling, the unit under systemd-analyze, sigmad as user
+#            sigmad through a workload under strace (checked by check_sandbox.py against
+#            the unit), dpkg -r, dpkg --purge (data and key kept), a reinstall that
+#            serves the kept store, a purge with SIGMAD_PURGE_DATA=yes
 #   upgrade  the old .deb with its key as an encrypted credential, data, edited
 #            conffiles; dpkg -i of the new one keeps all of it and the new sigmad serves it
 # install and upgrade change the machine and put it back as it was. They need root, a
