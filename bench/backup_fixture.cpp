@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <spawn.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -271,12 +270,7 @@ CpuSample CpuSample::Now() {
   c.machine_busy_s =
       static_cast<double>(user + nice + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
   c.kernel_threads = KernelThreadSeconds();
-  for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
-    rusage u{};
-    getrusage(who, &u);
-    c.own_s += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-  }
+  c.own_s = OwnCpuSeconds();
   return c;
 }
 

@@ -2,7 +2,6 @@
 // it printed (analysis_bench.h).
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,12 +146,7 @@ CpuClock CpuClock::Now() {
   stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
   c.machine_busy_s = static_cast<double>(user + nice + system + irq + softirq + steal) /
                      static_cast<double>(sysconf(_SC_CLK_TCK));
-  for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
-    rusage u{};
-    getrusage(who, &u);
-    c.own_s += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-  }
+  c.own_s = OwnCpuSeconds();
   return c;
 }
 

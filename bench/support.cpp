@@ -1,6 +1,7 @@
 #include "support.h"
 
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <cerrno>
 #include <cstring>
@@ -22,6 +23,17 @@ TempDir::~TempDir() {
   if (keep_) return;
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+double OwnCpuSeconds() {
+  double seconds = 0;
+  for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    getrusage(who, &u);
+    seconds += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  }
+  return seconds;
 }
 
 std::string CpuModel() {

@@ -34,4 +34,8 @@ class TempDir {
 // The CPU's model name from /proc/cpuinfo, or "unknown".
 std::string CpuModel();
 
+// CPU seconds (user + system) of this process, all its threads, and of its waited-for
+// children (the peers) so far.
+double OwnCpuSeconds();
+
 }  // namespace sigmad::bench
