@@ -25,6 +25,8 @@ std::vector<std::string> Strings(const YAML::Node& n) {
   return out;
 }
 
+std::string Text(const std::string& s) { return s; }
+
 Object::Ptr ManifestJson(const backup::Manifest& m) {
   Object::Ptr o = NewObject();
   o->set("id", m.id);
@@ -34,10 +36,40 @@ Object::Ptr ManifestJson(const backup::Manifest& m) {
   o->set("sha256", m.sha256);
   o->set("schema_version", m.schema_version);
   o->set("master_key_id", m.master_key_id);
-  Array::Ptr gens = new Array;
-  for (const auto& g : m.generations) gens->add(g);
-  o->set("generations", gens);
+  o->set("generations", ToArray(m.generations, Text));
   return o;
+}
+
+Object::Ptr DecisionJson(const backup::RetentionDecision& d) {
+  Object::Ptr b = NewObject();
+  b->set("id", d.id);
+  b->set("created_at", FormatUtc(d.created));
+  b->set("keep", d.keep);
+  b->set("reasons", ToArray(d.reasons, Text));
+  return b;
+}
+
+Object::Ptr UnreadableJson(const backup::Listed& l) {
+  Object::Ptr b = NewObject();
+  b->set("id", l.id);
+  b->set("problem", l.problem.message());
+  return b;
+}
+
+Object::Ptr EntryJson(const backup::Entry& e) {
+  Object::Ptr b = e.listed.manifest ? ManifestJson(*e.listed.manifest) : NewObject();
+  if (!e.listed.manifest) b->set("id", e.listed.id);
+  b->set("problem", e.listed.problem.ok() ? std::string() : e.listed.problem.message());
+  if (e.check) {
+    Object::Ptr c = NewObject();
+    c->set("time", FormatUtc(e.check->time));
+    c->set("ok", e.check->ok);
+    c->set("problem", e.check->problem);
+    b->set("verified", c);
+  } else {
+    b->set("verified", Var());
+  }
+  return b;
 }
 
 Object::Ptr OutcomeJson(const backup::VerifyOutcome& v) {
@@ -56,26 +88,8 @@ Object::Ptr PruneJson(const backup::PruneReport& p) {
   o->set("rule", p.rule);
   o->set("dry_run", p.dry_run);
   o->set("deleted", static_cast<Poco::UInt64>(p.deleted));
-  Array::Ptr list = new Array;
-  for (const auto& d : p.decisions) {
-    Object::Ptr b = NewObject();
-    b->set("id", d.id);
-    b->set("created_at", FormatUtc(d.created));
-    b->set("keep", d.keep);
-    Array::Ptr reasons = new Array;
-    for (const auto& r : d.reasons) reasons->add(r);
-    b->set("reasons", reasons);
-    list->add(b);
-  }
-  o->set("backups", list);
-  Array::Ptr bad = new Array;
-  for (const auto& l : p.unreadable) {
-    Object::Ptr b = NewObject();
-    b->set("id", l.id);
-    b->set("problem", l.problem.message());
-    bad->add(b);
-  }
-  o->set("unreadable", bad);
+  o->set("backups", ToArray(p.decisions, DecisionJson));
+  o->set("unreadable", ToArray(p.unreadable, UnreadableJson));
   return o;
 }
 
@@ -215,23 +229,7 @@ void RegisterBackupMethods(control::Dispatcher& d, backup::BackupService& servic
     Object::Ptr o = NewObject();
     auto settings = svc->Settings();
     o->set("target", settings ? Var(settings->target.string()) : Var());
-    Array::Ptr items = new Array;
-    for (const auto& e : list.value()) {
-      Object::Ptr b = e.listed.manifest ? ManifestJson(*e.listed.manifest) : NewObject();
-      if (!e.listed.manifest) b->set("id", e.listed.id);
-      b->set("problem", e.listed.problem.ok() ? std::string() : e.listed.problem.message());
-      if (e.check) {
-        Object::Ptr c = NewObject();
-        c->set("time", FormatUtc(e.check->time));
-        c->set("ok", e.check->ok);
-        c->set("problem", e.check->problem);
-        b->set("verified", c);
-      } else {
-        b->set("verified", Var());
-      }
-      items->add(b);
-    }
-    o->set("backups", items);
+    o->set("backups", ToArray(list.value(), EntryJson));
     return Var(o);
   });
   // {"id": ID} or {"all": true}. The result lists every outcome; the call fails
